@@ -365,6 +365,21 @@ fn generation_is_deterministic() {
     assert_ne!(other.generalization[..100], DEFAULT.generalization[..100]);
 }
 
+/// data/README.md promises that its regeneration command reproduces the committed files.
+#[test]
+fn committed_data_is_what_the_generator_writes() {
+    let dir = TempDir::new("committed");
+    let regenerated = file_bytes(&dir.0, &DEFAULT);
+    let data = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../data");
+    for (file, bytes) in [TRAIN_FILE, VALID_FILE, GENERALIZATION_FILE].iter().zip(regenerated) {
+        let committed = std::fs::read(data.join(file)).expect("committed split");
+        assert!(
+            committed == bytes,
+            "data/{file} differs from `tinyattn corpus generate --seed {DEFAULT_SEED}`: regenerate it"
+        );
+    }
+}
+
 #[test]
 fn jsonl_round_trip() {
     let dir = TempDir::new("roundtrip");
