@@ -371,7 +371,10 @@ fn committed_data_is_what_the_generator_writes() {
     let dir = TempDir::new("committed");
     let regenerated = file_bytes(&dir.0, &DEFAULT);
     let data = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../data");
-    for (file, bytes) in [TRAIN_FILE, VALID_FILE, GENERALIZATION_FILE].iter().zip(regenerated) {
+    for (file, bytes) in [TRAIN_FILE, VALID_FILE, GENERALIZATION_FILE]
+        .iter()
+        .zip(regenerated)
+    {
         let committed = std::fs::read(data.join(file)).expect("committed split");
         assert!(
             committed == bytes,

@@ -1,0 +1,9 @@
+//! The `tinyattn` command line as a library: the binary is a thin `main` over [`cli::main`], so
+//! every command can also be driven from tests.
+
+pub mod checkpoint;
+pub mod cli;
+pub mod config;
+pub mod data;
+pub mod device;
+pub mod train;

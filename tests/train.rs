@@ -1,0 +1,350 @@
+//! End-to-end training: the tiny job on flex (and on wgpu where an adapter exists), checkpoint
+//! round trips, resume equivalence, and the `tinyattn` binary's behaviour on good and bad input.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use burn::config::Config;
+use burn::module::Module;
+use burn::store::ModuleRecord;
+use burn::tensor::{Device, Int, Tensor, TensorData};
+use tinyattn::config::DeviceChoice;
+use tinyattn::train::{Overrides, train};
+use tinyattn_model::{ModelInput, TransformerConfig};
+
+const TINY: &str = "configs/tiny.toml";
+
+/// The workspace root: configs and data paths in the job files are relative to it.
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+fn in_root() {
+    std::env::set_current_dir(root()).expect("workspace root");
+}
+
+fn fresh_dir(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("tinyattn-test-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    dir
+}
+
+fn overrides(out: &Path) -> Overrides {
+    Overrides {
+        out: Some(out.to_path_buf()),
+        ..Overrides::default()
+    }
+}
+
+fn never(_: usize) -> bool {
+    false
+}
+
+fn metric_lines(run: &Path) -> Vec<serde_json::Value> {
+    std::fs::read_to_string(run.join("metrics.jsonl"))
+        .expect("metrics.jsonl")
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("JSON line"))
+        .collect()
+}
+
+/// `(step, loss)` of every training log line in a run's metrics.
+fn losses(run: &Path) -> Vec<(u64, f64)> {
+    metric_lines(run)
+        .iter()
+        .filter_map(|v| Some((v.get("step")?.as_u64()?, v.get("loss")?.as_f64()?)))
+        .collect()
+}
+
+/// `(step, validation loss)` of every evaluation, the untrained model's at step 0 first.
+fn valid_losses(run: &Path) -> Vec<(u64, f64)> {
+    metric_lines(run)
+        .iter()
+        .filter_map(|v| {
+            Some((
+                v.get("step")?.as_u64()?,
+                v.pointer("/eval/valid_loss")?.as_f64()?,
+            ))
+        })
+        .collect()
+}
+
+/// The validation loss falls by at least half a nat (from about ln(vocab) ≈ 5.4).
+fn assert_loss_falls(run: &Path) {
+    let losses = valid_losses(run);
+    let (first, last) = (
+        losses.first().expect("an evaluation"),
+        losses.last().expect("an evaluation"),
+    );
+    assert_eq!(
+        first.0, 0,
+        "no evaluation of the untrained model: {losses:?}"
+    );
+    assert!(
+        last.1 < first.1 - 0.5,
+        "validation loss did not fall: {losses:?}"
+    );
+}
+
+#[test]
+fn tiny_job_learns_and_fills_the_run_folder() {
+    in_root();
+    let out = fresh_dir("tiny");
+    let summary = train(Path::new(TINY), &overrides(&out), false, &never).expect("training");
+    assert_eq!(summary.step, 60);
+    assert!(!summary.interrupted);
+    assert_loss_falls(&out);
+    for file in [
+        "config.toml",
+        "tokenizer.json",
+        "model.json",
+        "metrics.jsonl",
+        "model.bpk",
+    ] {
+        assert!(out.join(file).is_file(), "{file} missing");
+    }
+    let latest = std::fs::read_to_string(out.join("checkpoints/latest")).expect("latest");
+    assert_eq!(latest, "step-000060");
+    let evaluation = summary.evaluation.expect("an evaluation ran");
+    assert!(evaluation.valid_loss.is_finite());
+    let accuracy = evaluation.dependent_accuracy.expect("masked objective");
+    assert!((0.0..=1.0).contains(&accuracy));
+
+    // The final weights load back into the recorded shape and give the same logits as the last
+    // checkpoint's weights.
+    let config = TransformerConfig::load(out.join("model.json")).expect("model.json");
+    let device = Device::flex();
+    let load = |path: PathBuf| {
+        config
+            .init(&device)
+            .load_record(ModuleRecord::load(path).expect("record"))
+    };
+    let final_model = load(out.join("model.bpk"));
+    let checkpoint_model = load(out.join("checkpoints/step-000060/model.bpk"));
+    let tokens: Tensor<2, Int> =
+        Tensor::from_data(TensorData::new(vec![5i64, 6, 7, 8, 9, 3], [1, 6]), &device);
+    let a = final_model
+        .forward(ModelInput::new(tokens.clone()))
+        .into_data();
+    let b = checkpoint_model
+        .forward(ModelInput::new(tokens))
+        .into_data();
+    assert_eq!(a, b);
+    let _ = std::fs::remove_dir_all(out);
+}
+
+#[test]
+fn resumed_run_matches_an_uninterrupted_one() {
+    in_root();
+    let whole = fresh_dir("whole");
+    let split = fresh_dir("split");
+    train(Path::new(TINY), &overrides(&whole), false, &never).expect("uninterrupted run");
+
+    let stopped = train(Path::new(TINY), &overrides(&split), false, &|step| {
+        step == 15
+    })
+    .expect("first half");
+    assert!(stopped.interrupted);
+    assert_eq!(stopped.step, 15);
+    assert!(
+        !split.join("model.bpk").exists(),
+        "an interrupted run wrote final weights"
+    );
+    let resumed = train(Path::new(TINY), &overrides(&split), true, &never).expect("resume");
+    assert_eq!(resumed.step, 60);
+
+    // Every logged loss and evaluation equals the uninterrupted run's, bit for bit.
+    assert_eq!(losses(&split), losses(&whole));
+    assert_eq!(valid_losses(&split), valid_losses(&whole));
+    let _ = std::fs::remove_dir_all(whole);
+    let _ = std::fs::remove_dir_all(split);
+}
+
+#[test]
+fn loss_falls_on_wgpu_too() {
+    in_root();
+    if tinyattn::device::select(DeviceChoice::Wgpu).is_err() {
+        assert!(
+            std::env::var("TINYATTN_REQUIRE_WGPU").as_deref() != Ok("1"),
+            "TINYATTN_REQUIRE_WGPU=1 but no wgpu adapter"
+        );
+        eprintln!("skipped: no wgpu adapter");
+        return;
+    }
+    let out = fresh_dir("wgpu");
+    let overrides = Overrides {
+        device: Some(DeviceChoice::Wgpu),
+        ..overrides(&out)
+    };
+    train(Path::new(TINY), &overrides, false, &never).expect("training on wgpu");
+    assert_loss_falls(&out);
+    let _ = std::fs::remove_dir_all(out);
+}
+
+fn tinyattn(args: &[&str]) -> (i32, String, String) {
+    let output = Command::new(env!("CARGO_BIN_EXE_tinyattn"))
+        .args(args)
+        .current_dir(root())
+        .output()
+        .expect("run tinyattn");
+    (
+        output.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&output.stdout).into_owned(),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn cli_trains_and_refuses_to_overwrite_a_run() {
+    let out = fresh_dir("cli");
+    let out_arg = out.to_string_lossy().into_owned();
+    let (code, stdout, stderr) = tinyattn(&[
+        "train", "--config", TINY, "--out", &out_arg, "--steps", "12",
+    ]);
+    assert_eq!(code, 0, "stdout: {stdout}\nstderr: {stderr}");
+    assert!(stdout.contains("device: flex (CPU), as asked"), "{stdout}");
+    assert!(stdout.contains("trained 12 steps"), "{stdout}");
+    assert_eq!(losses(&out).last().map(|l| l.0), Some(12));
+
+    let (code, _, stderr) = tinyattn(&["train", "--config", TINY, "--out", &out_arg]);
+    assert_eq!(code, 1);
+    assert!(
+        stderr.contains("already holds a run") && stderr.contains("--resume"),
+        "{stderr}"
+    );
+    let _ = std::fs::remove_dir_all(out);
+}
+
+#[test]
+fn cli_reports_config_errors_without_panicking() {
+    let dir = fresh_dir("bad-config");
+    let cases = [
+        (
+            "[optimizer]\nlrr = 0.1\n",
+            "`optimizer.lrr`: unknown key; did you mean `optimizer.lr`?",
+        ),
+        (
+            "[model]\nd_model = 30\nn_heads = 4\n",
+            "`model.n_heads`: n_heads (4) must divide d_model (30)",
+        ),
+        (
+            "[optimizer]\nlr = 0\n",
+            "`optimizer.lr`: must be greater than 0",
+        ),
+        (
+            "[model]\nmax_seq_len = 4\n",
+            "`model.max_seq_len` = 4 is shorter than the data",
+        ),
+    ];
+    for (text, expected) in cases {
+        let job = write_job(&dir, text);
+        let out = dir.join("run").to_string_lossy().into_owned();
+        let (code, _, stderr) = tinyattn(&["train", "--config", &job, "--out", &out]);
+        assert_eq!(code, 1, "{text}");
+        assert!(stderr.contains(expected), "{text}: {stderr}");
+        assert!(stderr.contains("job.toml"), "file not named: {stderr}");
+        assert!(!stderr.contains("panicked"), "{stderr}");
+        assert!(
+            !Path::new(&out).join("checkpoints").exists(),
+            "work started despite the error"
+        );
+    }
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+fn write_job(dir: &Path, text: &str) -> String {
+    std::fs::create_dir_all(dir).expect("temp dir");
+    let file = dir.join("job.toml");
+    std::fs::write(&file, text).expect("write job");
+    file.to_string_lossy().into_owned()
+}
+
+#[test]
+fn diverging_loss_stops_with_an_error_and_keeps_the_checkpoint() {
+    let dir = fresh_dir("nan");
+    let job = write_job(
+        &dir,
+        "[model]\nd_model = 32\nn_heads = 2\nn_layers = 1\n\
+         [optimizer]\nlr = 1e8\nwarmup_steps = 1\ngrad_clip = 0.0\n\
+         [train]\nsteps = 50\nbatch_size = 8\ncheckpoint_every = 1\n[run]\ndevice = \"flex\"\n",
+    );
+    let out = dir.join("run");
+    let (code, _, stderr) = tinyattn(&["train", "--config", &job, "--out", &out.to_string_lossy()]);
+    assert_eq!(code, 1, "{stderr}");
+    assert!(
+        stderr.contains("the loss became") && stderr.contains("optimizer.lr"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    let latest = std::fs::read_to_string(out.join("checkpoints/latest")).expect("a checkpoint");
+    assert!(
+        out.join("checkpoints")
+            .join(latest.trim())
+            .join("state.json")
+            .is_file()
+    );
+    assert!(
+        !out.join("model.bpk").exists(),
+        "a diverged run wrote final weights"
+    );
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+#[test]
+fn ctrl_c_saves_a_checkpoint_that_resumes() {
+    let dir = fresh_dir("sigint");
+    let out = dir.join("run");
+    let out_arg = out.to_string_lossy().into_owned();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_tinyattn"))
+        .args([
+            "train", "--config", TINY, "--out", &out_arg, "--steps", "100000",
+        ])
+        .current_dir(root())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("start tinyattn");
+    // Wait until training has logged a step, then interrupt it like a terminal would.
+    let started = std::time::Instant::now();
+    while losses_if_any(&out).is_empty() {
+        assert!(
+            started.elapsed().as_secs() < 120,
+            "training never logged a step"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    let status = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .expect("kill -INT");
+    assert!(status.success());
+    let exit = child.wait().expect("tinyattn exits");
+    assert_eq!(exit.code(), Some(130), "Ctrl-C should exit with 130");
+
+    let latest = std::fs::read_to_string(out.join("checkpoints/latest")).expect("a checkpoint");
+    let state: serde_json::Value = serde_json::from_slice(
+        &std::fs::read(
+            out.join("checkpoints")
+                .join(latest.trim())
+                .join("state.json"),
+        )
+        .expect("state"),
+    )
+    .expect("state.json");
+    let step = state["step"].as_u64().expect("step");
+    assert!(step >= 10, "checkpoint at step {step}");
+    let steps = (step + 5).to_string();
+    let (code, stdout, stderr) = tinyattn(&[
+        "train", "--config", TINY, "--out", &out_arg, "--steps", &steps, "--resume",
+    ]);
+    assert_eq!(code, 0, "{stdout}\n{stderr}");
+    assert!(stdout.contains(&format!("(step {step})")), "{stdout}");
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+fn losses_if_any(run: &Path) -> Vec<(u64, f64)> {
+    match run.join("metrics.jsonl").is_file() {
+        true => losses(run),
+        false => Vec::new(),
+    }
+}
