@@ -435,8 +435,8 @@ pub fn last_evaluation(run_dir: &Path) -> Result<Option<(usize, Evaluation)>> {
     let text = fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))?;
     Ok(text
         .lines()
-        .filter_map(|line| serde_json::from_str::<EvalLine>(line).ok())
-        .last()
+        .rev()
+        .find_map(|line| serde_json::from_str::<EvalLine>(line).ok())
         .map(|line| (line.step, line.eval)))
 }
 
