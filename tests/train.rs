@@ -212,7 +212,71 @@ fn cli_trains_and_refuses_to_overwrite_a_run() {
         stderr.contains("already holds a run") && stderr.contains("--resume"),
         "{stderr}"
     );
+
+    check_eval_json(&out_arg);
+    check_eval_rejects_unknown_words(&out, &out_arg);
     let _ = std::fs::remove_dir_all(out);
+}
+
+/// `tinyattn eval --json` prints the documented schema (README, "Evaluation JSON").
+fn check_eval_json(run: &str) {
+    let (code, stdout, stderr) = tinyattn(&["eval", "--run", run, "--json"]);
+    assert_eq!(code, 0, "{stderr}");
+    let report: serde_json::Value = serde_json::from_str(&stdout).expect("one JSON document");
+    assert_eq!(report["schema"], 1);
+    assert_eq!(report["query"], "dependent");
+    assert_eq!(report["sentences"], 1000);
+    let kinds = report["kinds"].as_array().expect("kinds");
+    let names: Vec<&str> = kinds.iter().filter_map(|k| k["kind"].as_str()).collect();
+    assert_eq!(names, ["subject-verb", "pronoun-antecedent"]);
+    for kind in kinds {
+        // The tiny job has 1 layer of 2 heads.
+        assert_eq!(kind["heads"].as_array().map(Vec::len), Some(2), "{kind}");
+        for key in [
+            "links",
+            "best_head",
+            "rollout",
+            "baselines",
+            "best_head_misses",
+            "behaviour",
+            "ablation",
+        ] {
+            assert!(!kind[key].is_null(), "{key} missing in {kind}");
+        }
+        for head in kind["heads"].as_array().into_iter().flatten() {
+            for key in ["layer", "head", "argmax_accuracy", "mean_mass"] {
+                assert!(head[key].is_number(), "{key} in {head}");
+            }
+            let accuracy = head["argmax_accuracy"].as_f64().unwrap_or(-1.0);
+            assert!((0.0..=1.0).contains(&accuracy));
+        }
+        let buckets = kind["behaviour"]["by_attractors"]
+            .as_array()
+            .expect("buckets");
+        let links: u64 = buckets.iter().filter_map(|b| b["links"].as_u64()).sum();
+        assert_eq!(
+            Some(links),
+            kind["links"].as_u64(),
+            "buckets cover every link"
+        );
+        for key in ["fixed_offset", "nearest_noun", "first_noun"] {
+            let value = kind["baselines"][key].as_f64().unwrap_or(1.0);
+            assert!(value <= 0.6, "baseline {key} above 60%: {value}");
+        }
+    }
+}
+
+fn check_eval_rejects_unknown_words(dir: &Path, run: &str) {
+    let file = dir.join("hand.jsonl");
+    std::fs::write(
+        &file,
+        r#"{"text": "the zebra is tired .", "links": [{"kind": "subject-verb", "from": 2, "to": 1, "attractors": 0}]}"#,
+    )
+    .expect("write data");
+    let (code, _, stderr) = tinyattn(&["eval", "--run", run, "--data", &file.to_string_lossy()]);
+    assert_eq!(code, 1);
+    assert!(stderr.contains("hand.jsonl:1: \"zebra\""), "{stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
 }
 
 #[test]

@@ -471,6 +471,21 @@ pub fn verb_number(word: &str) -> Option<Number> {
     LEXICON.verbs.get(word).copied()
 }
 
+/// The same verb in the other number ("is" → "are", "chase" → "chases"); `None` for
+/// anything that does not agree. Agreement tests compare a model's preference between the two.
+pub fn verb_counterpart(word: &str) -> Option<&'static str> {
+    VERBS.iter().find_map(|verb| match word {
+        w if w == verb.singular => Some(verb.plural),
+        w if w == verb.plural => Some(verb.singular),
+        _ => None,
+    })
+}
+
+/// Every pronoun of the lexicon (he, him, his, she, her, it, its, they, them, their).
+pub fn pronouns() -> Vec<&'static str> {
+    PRONOUNS.iter().map(|(word, _)| *word).collect()
+}
+
 /// Every word of the lexicon, sorted. The generated corpus uses only these.
 pub fn vocabulary() -> Vec<&'static str> {
     let mut words: Vec<&'static str> = LEXICON.classes.keys().copied().collect();
@@ -533,6 +548,10 @@ mod tests {
         assert_eq!(verb_number("chase"), Some(Number::Plural));
         assert_eq!(verb_number("was"), Some(Number::Singular));
         assert_eq!(verb_number("seemed"), None);
+        assert_eq!(verb_counterpart("is"), Some("are"));
+        assert_eq!(verb_counterpart("chase"), Some("chases"));
+        assert_eq!(verb_counterpart("seemed"), None);
+        assert_eq!(pronouns().len(), 10);
     }
 
     #[test]

@@ -75,7 +75,7 @@ pub use io::{
 };
 pub use lexicon::{
     NounClass, NounInfo, Number, PronounForm, WordClass, is_noun, noun_info, pronoun_form,
-    verb_number, vocabulary, word_class,
+    pronouns, verb_counterpart, verb_number, vocabulary, word_class,
 };
 pub use sentence::{Link, LinkKind, Sentence};
 pub use tokenizer::{Encoded, MASK_TOKEN, PAD_TOKEN, UNK_TOKEN, WordTokenizer, split_text};

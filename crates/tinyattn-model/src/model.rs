@@ -42,6 +42,12 @@ pub struct TransformerConfig {
     /// Whether attention is causal (GPT-style next-token prediction) rather than bidirectional.
     #[config(default = false)]
     pub causal: bool,
+    /// Whether every layer after the first reads its attention *values* from the token and
+    /// position embeddings instead of the residual stream (queries and keys stay contextual).
+    /// What a head passes on then comes only from the words it attends to, so information
+    /// cannot reach a position through relay tokens unseen by its attention weights.
+    #[config(default = false)]
+    pub values_from_embeddings: bool,
 }
 
 impl TransformerConfig {
@@ -91,6 +97,7 @@ impl TransformerConfig {
             norm: LayerNormConfig::new(self.d_model).init(device),
             lm_head: LinearConfig::new(self.d_model, self.vocab_size).init(device),
             causal: self.causal,
+            values_from_embeddings: self.values_from_embeddings,
             n_heads: self.n_heads,
         }
     }
@@ -142,6 +149,7 @@ pub struct Transformer {
     norm: LayerNorm,
     lm_head: Linear,
     causal: bool,
+    values_from_embeddings: bool,
     n_heads: usize,
 }
 
@@ -241,12 +249,21 @@ impl Transformer {
             // [1, seq] → [batch, seq]
             .reshape([1, seq])
             .expand([batch, seq]);
-        let mut x = self.tokens.forward(input.tokens) + self.positions.forward(positions);
+        let embedded = self.tokens.forward(input.tokens) + self.positions.forward(positions);
+        let mut x = embedded.clone();
         let causal = self.causal.then(|| causal_mask(batch, seq, &device));
 
         let mut attention = Vec::new();
         for (layer, block) in self.blocks.iter().enumerate() {
-            let mut attn_input = AttentionInput::self_attn(block.norm_attention.forward(x.clone()));
+            let normed = block.norm_attention.forward(x.clone());
+            let mut attn_input = match self.values_from_embeddings && layer > 0 {
+                true => AttentionInput::new(
+                    normed.clone(),
+                    normed,
+                    block.norm_attention.forward(embedded.clone()),
+                ),
+                false => AttentionInput::self_attn(normed),
+            };
             if let Some(mask) = &input.pad_mask {
                 attn_input = attn_input.mask_pad(mask.clone());
             }

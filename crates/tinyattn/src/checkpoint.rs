@@ -269,3 +269,77 @@ pub fn read_checked(path: &Path, expected: FileSum) -> Result<Vec<u8>, Checkpoin
     }
     Ok(data)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use burn::optim::AdamWConfig;
+    use burn::tensor::{Device, Int, Tensor, TensorData};
+    use tinyattn_model::{ModelInput, TransformerConfig};
+
+    fn temp(name: &str) -> PathBuf {
+        let dir = std::env::temp_dir().join(format!("tinyattn-ckpt-{name}-{}", std::process::id()));
+        let _ = fs::remove_dir_all(&dir);
+        dir
+    }
+
+    fn logits(model: &Transformer, device: &Device) -> Vec<f32> {
+        let tokens: Tensor<2, Int> =
+            Tensor::from_data(TensorData::new(vec![1i64, 4, 2, 7, 3], [1, 5]), device);
+        model
+            .forward(ModelInput::new(tokens))
+            .into_data()
+            .convert::<f32>()
+            .try_to_vec()
+            .expect("f32 logits")
+    }
+
+    #[test]
+    fn save_then_load_gives_identical_logits_and_state() {
+        let device = Device::flex().autodiff();
+        let config = TransformerConfig::new(9, 6, 8, 2, 1);
+        let model = config.init(&device);
+        let dir = temp("roundtrip");
+        let checkpoints = Checkpoints::new(&dir);
+        let saved = checkpoints
+            .save(&model, &AdamWConfig::new().init(), 7, 3)
+            .expect("save");
+        assert_eq!(checkpoints.latest().expect("latest"), Some(saved.clone()));
+
+        let fresh = config.init(&device);
+        assert_ne!(logits(&fresh, &device), logits(&model, &device));
+        let (loaded, _, state) =
+            Checkpoints::load(&saved, fresh, AdamWConfig::new().init()).expect("load");
+        assert_eq!(logits(&loaded, &device), logits(&model, &device));
+        assert_eq!((state.step, state.seed), (7, 3));
+        let _ = fs::remove_dir_all(dir);
+    }
+
+    #[test]
+    fn truncated_or_altered_files_are_named() {
+        let device = Device::flex().autodiff();
+        let config = TransformerConfig::new(9, 6, 8, 2, 1);
+        let dir = temp("corrupt");
+        let saved = Checkpoints::new(&dir)
+            .save(&config.init(&device), &AdamWConfig::new().init(), 1, 1)
+            .expect("save");
+        let model_file = saved.join(MODEL_FILE);
+        let bytes = fs::read(&model_file).expect("model file");
+
+        fs::write(&model_file, &bytes[..bytes.len() / 2]).expect("truncate");
+        let load = || Checkpoints::load(&saved, config.init(&device), AdamWConfig::new().init());
+        let err = load().err().expect("truncated checkpoint accepted");
+        assert!(
+            err.to_string().contains("model.bpk") && err.to_string().contains("truncated"),
+            "{err}"
+        );
+
+        let mut flipped = bytes.clone();
+        let middle = flipped.len() / 2;
+        flipped[middle] ^= 0xff;
+        fs::write(&model_file, &flipped).expect("flip a byte");
+        let err = load().err().expect("altered checkpoint accepted");
+        assert!(err.to_string().contains("checksum mismatch"), "{err}");
+        let _ = fs::remove_dir_all(dir);
+    }
+}

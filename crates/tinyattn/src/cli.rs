@@ -12,7 +12,10 @@ use tinyattn_corpus::{LinkKind, SplitSizes};
 
 use crate::checkpoint::Checkpoints;
 use crate::config::{DeviceChoice, JobConfig};
+use crate::eval;
+use crate::run::LoadedRun;
 use crate::train::{self, Overrides, Summary};
+use burn::tensor::Device;
 
 /// The job `cargo run --release` runs with no arguments.
 const DEFAULT_CONFIG: &str = "configs/default.toml";
@@ -29,9 +32,27 @@ pub struct Cli {
 enum Command {
     /// Train a job described by a TOML config file.
     Train(TrainArgs),
+    /// Measure whether attention heads find the gold links, against baselines and by ablation.
+    Eval(EvalArgs),
     /// Generate, check and measure the link corpus (see data/README.md).
     #[command(subcommand)]
     Corpus(CorpusCommand),
+}
+
+#[derive(Debug, clap::Args)]
+struct EvalArgs {
+    /// The run folder of a finished training job.
+    #[arg(long)]
+    run: PathBuf,
+    /// Sentences with gold links (JSONL, see data/README.md); hand-written files work too.
+    #[arg(long, default_value = "data/generalization.jsonl")]
+    data: PathBuf,
+    /// Print one JSON document instead of the tables.
+    #[arg(long)]
+    json: bool,
+    /// Skip the head ablation (faster).
+    #[arg(long)]
+    no_ablation: bool,
 }
 
 #[derive(Debug, Subcommand)]
@@ -124,6 +145,18 @@ fn run(cli: Cli, stop: &AtomicBool) -> Result<ExitCode> {
         Some(Command::Train(args)) => {
             let summary = train::train(&args.config, &args.overrides(), args.resume, &stop)?;
             Ok(report(&summary, &args.config))
+        }
+        Some(Command::Eval(args)) => {
+            let device = Device::flex();
+            let run = LoadedRun::open(&args.run, &device)?;
+            let sentences = tinyattn_corpus::read_jsonl(&args.data)?;
+            run.check_sentences(&sentences, &args.data)?;
+            let report = eval::evaluate(&run, &sentences, &args.data, !args.no_ablation, &device);
+            match args.json {
+                true => println!("{}", serde_json::to_string_pretty(&report)?),
+                false => print!("{report}"),
+            }
+            Ok(ExitCode::SUCCESS)
         }
         Some(Command::Corpus(command)) => {
             corpus(command)?;

@@ -43,6 +43,9 @@ pub struct ModelSection {
     pub dropout: f64,
     /// Longest sentence, in words, the model can read; must cover the data.
     pub max_seq_len: usize,
+    /// Layers after the first read attention values from the word embeddings, not the residual
+    /// stream (see `TransformerConfig::values_from_embeddings`).
+    pub values_from_embeddings: bool,
 }
 
 impl Default for ModelSection {
@@ -54,6 +57,7 @@ impl Default for ModelSection {
             mlp_ratio: 4,
             dropout: 0.0,
             max_seq_len: 32,
+            values_from_embeddings: false,
         }
     }
 }
@@ -224,56 +228,6 @@ impl fmt::Display for ConfigError {
 
 impl std::error::Error for ConfigError {}
 
-/// The keys a job file may hold, section by section, for unknown-key suggestions.
-const KEYS: &[(&str, &[&str])] = &[
-    (
-        "model",
-        &[
-            "d_model",
-            "n_heads",
-            "n_layers",
-            "mlp_ratio",
-            "dropout",
-            "max_seq_len",
-        ],
-    ),
-    (
-        "data",
-        &[
-            "train",
-            "valid",
-            "objective",
-            "dependent_mask_prob",
-            "word_mask_prob",
-        ],
-    ),
-    (
-        "optimizer",
-        &[
-            "lr",
-            "min_lr_ratio",
-            "warmup_steps",
-            "beta1",
-            "beta2",
-            "epsilon",
-            "weight_decay",
-            "grad_clip",
-        ],
-    ),
-    (
-        "train",
-        &[
-            "steps",
-            "batch_size",
-            "seed",
-            "eval_every",
-            "checkpoint_every",
-            "log_every",
-        ],
-    ),
-    ("run", &["out_dir", "device"]),
-];
-
 impl JobConfig {
     /// Reads and checks a job file.
     pub fn load(path: &Path) -> Result<Self, ConfigError> {
@@ -326,6 +280,7 @@ impl JobConfig {
         .with_mlp_ratio(self.model.mlp_ratio)
         .with_dropout(self.model.dropout)
         .with_causal(self.data.objective == Objective::Causal)
+        .with_values_from_embeddings(self.model.values_from_embeddings)
     }
 
     /// Checks value ranges and combinations; returns the offending key and why.
@@ -448,10 +403,14 @@ impl JobConfig {
 }
 
 /// Rejects keys the job format does not have, suggesting the closest valid one.
+/// Rejects keys the job format does not have, suggesting the closest valid one. The valid keys
+/// are those of the default job, so they cannot drift from the structs above.
 fn check_keys(table: &toml::Table) -> Result<(), (String, String)> {
-    let sections: Vec<&str> = KEYS.iter().map(|(s, _)| *s).collect();
+    let defaults = toml::Table::try_from(JobConfig::default())
+        .unwrap_or_else(|err| unreachable!("the default job serialises: {err}"));
+    let sections: Vec<&str> = defaults.keys().map(String::as_str).collect();
     for (section, value) in table {
-        let Some((_, keys)) = KEYS.iter().find(|(s, _)| s == section) else {
+        let Some(valid) = defaults.get(section).and_then(toml::Value::as_table) else {
             return Err((
                 section.clone(),
                 unknown("section", section, &sections, |s| format!("[{s}]")),
@@ -463,11 +422,12 @@ fn check_keys(table: &toml::Table) -> Result<(), (String, String)> {
                 format!("must be a table: write it as [{section}]"),
             ));
         };
+        let keys: Vec<&str> = valid.keys().map(String::as_str).collect();
         for key in inner.keys() {
             if !keys.contains(&key.as_str()) {
                 return Err((
                     format!("{section}.{key}"),
-                    unknown("key", key, keys, |k| format!("`{section}.{k}`")),
+                    unknown("key", key, &keys, |k| format!("`{section}.{k}`")),
                 ));
             }
         }

@@ -6,4 +6,6 @@ pub mod cli;
 pub mod config;
 pub mod data;
 pub mod device;
+pub mod eval;
+pub mod run;
 pub mod train;
