@@ -709,9 +709,18 @@ impl Generator {
                 _ => Some(Modifier::SubjectRelative),
             };
             self.modify(b, agent_at, agent, modifier, false)?;
-            b.verb(verb_entry("has")?, agent_at, agent.number);
-            b.push(negation);
-            b.push(participle);
+            // "did not cross" puts the README's demo sentence ("the animal did not cross the
+            // street because it was too tired") inside the grammar; "did" shows no number, so
+            // it carries no subject-verb link.
+            if participle == "crossed" && self.chance(0.4) {
+                b.push("did");
+                b.push("not");
+                b.push("cross");
+            } else {
+                b.verb(verb_entry("has")?, agent_at, agent.number);
+                b.push(negation);
+                b.push(participle);
+            }
             let patient_at = b.np(patient);
             if self.chance(0.4) {
                 self.preposition_phrase(b, patient, patient.number, false)?;

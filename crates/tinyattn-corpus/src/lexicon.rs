@@ -189,6 +189,7 @@ pub(crate) const NOUNS: &[NounEntry] = &[
     noun("mother", "mothers", Woman),
     noun("sister", "sisters", Woman),
     noun("aunt", "aunts", Woman),
+    noun("animal", "animals", Animal),
     noun("dog", "dogs", Animal),
     noun("cat", "cats", Animal),
     noun("horse", "horses", Animal),
@@ -304,12 +305,14 @@ impl VerbEntry {
     }
 }
 
-/// Verb forms that never agree: participles after "has"/"was" and the verbs
-/// of the Winograd reason clause, whose subject is always a pronoun. Keeping
+/// Verb forms that never agree: participles after "has"/"was", "did" and the
+/// bare verb after it, and the verbs of the Winograd reason clause, whose
+/// subject is always a pronoun. Keeping
 /// the reason clause non-agreeing matters: "because [MASK] is too wide" would
 /// give the pronoun's number away without a look at the antecedent.
 pub(crate) const NON_AGREEING_VERBS: &[&str] = &[
-    "crossed", "lifted", "carried", "moved", "eaten", "finished", "seemed", "looked",
+    "crossed", "lifted", "carried", "moved", "eaten", "finished", "seemed", "looked", "did",
+    "cross",
 ];
 
 /// An adjective and the noun classes it can describe.
