@@ -22,7 +22,9 @@ use std::path::Path;
 
 use burn::tensor::{Device, Int, Tensor, TensorData};
 use serde::Serialize;
-use tinyattn_corpus::{LinkKind, Sentence, baselines, pronouns, verb_counterpart, word_class};
+use tinyattn_corpus::{
+    LinkKind, Sentence, WordTokenizer, baselines, pronouns, verb_counterpart, word_class,
+};
 use tinyattn_model::{ModelInput, Transformer};
 
 use crate::config::Objective;
@@ -176,13 +178,44 @@ pub fn evaluate(
     device: &Device,
 ) -> EvalReport {
     let causal = run.job.data.objective == Objective::Causal;
-    let probes = probes(run, sentences, causal);
-    let model = &run.model;
+    EvalReport {
+        schema: 1,
+        run: run.dir.display().to_string(),
+        data: data.display().to_string(),
+        sentences: sentences.len(),
+        query: if causal {
+            "before-dependent"
+        } else {
+            "dependent"
+        }
+        .to_string(),
+        kinds: link_reports(
+            &run.model,
+            &run.tokenizer,
+            causal,
+            sentences,
+            ablate,
+            device,
+        ),
+    }
+}
+
+/// The per-kind reports of [`evaluate`], for any model and tokenizer (training uses it on its
+/// probe sentences).
+pub fn link_reports(
+    model: &Transformer,
+    tokenizer: &WordTokenizer,
+    causal: bool,
+    sentences: &[Sentence],
+    ablate: bool,
+    device: &Device,
+) -> Vec<KindReport> {
+    let probes = probes(tokenizer, sentences, causal);
     let (layers, heads) = (model.n_layers(), model.n_heads());
     let intact = outcomes(model, &probes, &[], true, device);
     let corpus_baselines = baselines(sentences);
 
-    let kinds = LinkKind::ALL
+    LinkKind::ALL
         .into_iter()
         .filter_map(|kind| {
             let picked: Vec<usize> = (0..probes.len())
@@ -283,25 +316,10 @@ pub fn evaluate(
                 ablation,
             })
         })
-        .collect();
-
-    EvalReport {
-        schema: 1,
-        run: run.dir.display().to_string(),
-        data: data.display().to_string(),
-        sentences: sentences.len(),
-        query: if causal {
-            "before-dependent"
-        } else {
-            "dependent"
-        }
-        .to_string(),
-        kinds,
-    }
+        .collect()
 }
 
-fn probes(run: &LoadedRun, sentences: &[Sentence], causal: bool) -> Vec<Probe> {
-    let tokenizer = &run.tokenizer;
+fn probes(tokenizer: &WordTokenizer, sentences: &[Sentence], causal: bool) -> Vec<Probe> {
     let id = |word: &str| tokenizer.word_to_id(word).map(i64::from);
     let pronoun_ids: Vec<(&str, i64)> = pronouns()
         .into_iter()

@@ -27,9 +27,10 @@ use tinyattn_corpus::{Sentence, WordTokenizer};
 use tinyattn_model::{ModelInput, Transformer};
 
 use crate::checkpoint::{Checkpoints, model_bytes, write_atomic};
-use crate::config::{DeviceChoice, JobConfig};
+use crate::config::{DeviceChoice, JobConfig, Objective};
 use crate::data::{Batch, Batcher, Example};
 use crate::device;
+use crate::eval::link_reports;
 
 /// What the command line may change in a job without editing its file.
 #[derive(Debug, Clone, Default)]
@@ -69,14 +70,34 @@ impl Overrides {
     }
 }
 
+/// The best head for one link kind on the probe sentences, as logged during training.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LinkSummary {
+    /// "subject-verb" or "pronoun-antecedent".
+    pub kind: String,
+    /// Layer of the best head.
+    pub layer: usize,
+    /// Index of the best head in its layer.
+    pub head: usize,
+    /// Its argmax accuracy.
+    pub argmax_accuracy: f64,
+    /// Its mean attention mass on the target.
+    pub mean_mass: f64,
+    /// Behavioural accuracy on the same links.
+    pub behaviour: f64,
+}
+
 /// Loss and behavioural accuracy on the validation sentences.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Evaluation {
     /// Mean cross-entropy over the predicted positions, with the training masking.
     pub valid_loss: f64,
     /// Share of link dependents (verbs, pronouns) predicted exactly when masked one at a time;
     /// `None` for the causal objective, which never sees a masked word.
     pub dependent_accuracy: Option<f64>,
+    /// Best head per link kind on the probe sentences (the first validation sentences).
+    #[serde(default)]
+    pub links: Vec<LinkSummary>,
 }
 
 /// How a run ended.
@@ -117,7 +138,13 @@ struct Data {
     tokenizer: WordTokenizer,
     train: Batcher,
     valid: Batcher,
+    /// Validation sentences whose links are scored at every evaluation.
+    probe: Vec<Sentence>,
 }
+
+/// Sentences in the probe set scored during training: enough for a stable curve, few enough to
+/// cost well under a second.
+const PROBE_SENTENCES: usize = 200;
 
 fn load_data(job: &JobConfig, file: &Path, run_dir: &Path, resume: bool) -> Result<Data> {
     let train = read_split(&job.data.train)?;
@@ -153,6 +180,7 @@ fn load_data(job: &JobConfig, file: &Path, run_dir: &Path, resume: bool) -> Resu
     Ok(Data {
         train: Batcher::new(examples(&train), &job.data, &tokenizer, seed),
         valid: Batcher::new(examples(&valid), &job.data, &tokenizer, seed),
+        probe: valid.into_iter().take(PROBE_SENTENCES).collect(),
         tokenizer,
     })
 }
@@ -280,10 +308,24 @@ pub fn train(
     };
     let run_eval =
         |model: &Transformer, step: usize, metrics: &mut Metrics| -> Result<Evaluation> {
-            let evaluation = evaluate(&model.valid(), &data.valid, job.train.batch_size, &device);
+            let model = model.valid();
+            let mut evaluation = evaluate(&model, &data.valid, job.train.batch_size, &device);
+            let causal = job.data.objective == Objective::Causal;
+            evaluation.links =
+                link_reports(&model, &data.tokenizer, causal, &data.probe, false, &device)
+                    .into_iter()
+                    .map(|k| LinkSummary {
+                        kind: k.kind,
+                        layer: k.best_head.layer,
+                        head: k.best_head.head,
+                        argmax_accuracy: k.best_head.pointing.argmax_accuracy,
+                        mean_mass: k.best_head.pointing.mean_mass,
+                        behaviour: k.behaviour.accuracy,
+                    })
+                    .collect();
             metrics.write(&EvalLine {
                 step,
-                eval: evaluation,
+                eval: evaluation.clone(),
             })?;
             progress.println(&describe_evaluation(step, &evaluation));
             Ok(evaluation)
@@ -405,6 +447,7 @@ pub fn evaluate(
     Evaluation {
         valid_loss: loss_sum / weight_sum.max(1.0),
         dependent_accuracy,
+        links: Vec::new(),
     }
 }
 
@@ -419,8 +462,22 @@ struct StepLine {
 
 /// One line: "step N: valid loss X, dependents predicted Y%".
 pub fn describe_evaluation(step: usize, evaluation: &Evaluation) -> String {
+    let links: String = evaluation
+        .links
+        .iter()
+        .map(|l| {
+            format!(
+                "; {} best head L{}H{} {:.1}% (behaviour {:.1}%)",
+                l.kind,
+                l.layer,
+                l.head,
+                100.0 * l.argmax_accuracy,
+                100.0 * l.behaviour
+            )
+        })
+        .collect();
     format!(
-        "step {step}: valid loss {:.4}{}",
+        "step {step}: valid loss {:.4}{}{links}",
         evaluation.valid_loss,
         evaluation
             .dependent_accuracy
