@@ -215,7 +215,107 @@ fn cli_trains_and_refuses_to_overwrite_a_run() {
 
     check_eval_json(&out_arg);
     check_eval_rejects_unknown_words(&out, &out_arg);
+    check_inspect(&out, &out_arg);
     let _ = std::fs::remove_dir_all(out);
+}
+
+const DEMO: &str = "The animal did not cross the street because it was too tired.";
+
+/// `tinyattn inspect` writes a decodable PNG, BertViz-shaped JSON and a self-contained page,
+/// and refuses bad sentences with a reason.
+fn check_inspect(dir: &Path, run: &str) {
+    let (png, html, json) = (dir.join("a.png"), dir.join("a.html"), dir.join("a.json"));
+    let (code, stdout, stderr) = tinyattn(&[
+        "inspect",
+        "--run",
+        run,
+        DEMO,
+        "--mask",
+        "8",
+        "--png",
+        &png.to_string_lossy(),
+        "--html",
+        &html.to_string_lossy(),
+        "--json",
+        &json.to_string_lossy(),
+    ]);
+    assert_eq!(code, 0, "{stderr}");
+    // The normalised sentence: lower case, the full stop split off, `it` masked.
+    assert!(
+        stdout.contains("the animal did not cross the street because [MASK] was too tired ."),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("[MASK]") && stdout.contains("→"),
+        "no top-3 lines: {stdout}"
+    );
+
+    let image = image::open(&png).expect("a PNG").to_rgb8();
+    assert!(image.width() > 200 && image.height() > 100);
+    let first = image.get_pixel(0, 0);
+    assert!(image.pixels().any(|p| p != first), "a blank image");
+
+    let bertviz: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&json).expect("json")).expect("JSON");
+    let tokens = bertviz["tokens"].as_array().expect("tokens");
+    assert_eq!(tokens.len(), 13);
+    let layers = bertviz["attention"].as_array().expect("attention");
+    assert_eq!(layers.len(), 1, "the tiny model has one layer");
+    let layer = &layers[0];
+    assert_eq!(layer.as_array().map(Vec::len), Some(1), "batch dimension");
+    assert_eq!(layer[0].as_array().map(Vec::len), Some(2), "heads");
+    assert_eq!(layer[0][0].as_array().map(Vec::len), Some(13), "queries");
+    let row: f64 = layer[0][0][3]
+        .as_array()
+        .expect("row")
+        .iter()
+        .filter_map(|v| v.as_f64())
+        .sum();
+    assert!((row - 1.0).abs() < 1e-4, "row sums to {row}");
+
+    let page = std::fs::read_to_string(&html).expect("html");
+    assert!(
+        !page.contains("src=\"http") && !page.contains("href=\"http"),
+        "network reference"
+    );
+
+    let long = vec!["the dog"; 20].join(" ");
+    for (args, expected) in [
+        (vec!["   "], "has no words"),
+        (
+            vec![long.as_str()],
+            "the sentence has 40 words, but the model reads at most 32",
+        ),
+        (
+            vec!["zebras quack"],
+            "none of the words of \"zebras quack\" is in the vocabulary",
+        ),
+        (
+            vec!["the zebra is tired", "--strict"],
+            "not in the vocabulary: \"zebra\" (word 1)",
+        ),
+        (
+            vec![DEMO, "--mask", "13"],
+            "--mask 13: the sentence has 13 words",
+        ),
+        (
+            vec![DEMO, "--layer", "3", "--head", "0"],
+            "the model has 1 layers of 2 heads",
+        ),
+    ] {
+        let mut all = vec!["inspect", "--run", run];
+        all.extend(args);
+        let (code, _, stderr) = tinyattn(&all);
+        assert_eq!(code, 1, "{all:?}: {stderr}");
+        assert!(stderr.contains(expected), "{all:?}: {stderr}");
+        assert!(!stderr.contains("panicked"), "{stderr}");
+    }
+    let (code, _, stderr) = tinyattn(&["inspect", "--run", run, "the zebra is tired"]);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(
+        stderr.contains("warning: not in the vocabulary, read as [UNK]: \"zebra\" (word 1)"),
+        "{stderr}"
+    );
 }
 
 /// `tinyattn eval --json` prints the documented schema (README, "Evaluation JSON").

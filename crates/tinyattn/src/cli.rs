@@ -6,13 +6,17 @@ use std::process::ExitCode;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use anyhow::{Context, Result};
+use std::io::IsTerminal;
+
+use anyhow::{Context, Result, bail};
 use clap::{Parser, Subcommand};
 use tinyattn_corpus::{LinkKind, SplitSizes};
 
 use crate::checkpoint::Checkpoints;
 use crate::config::{DeviceChoice, JobConfig};
 use crate::eval;
+use crate::inspect;
+use crate::render::{self, HeadRef};
 use crate::run::LoadedRun;
 use crate::train::{self, Overrides, Summary};
 use burn::tensor::Device;
@@ -34,6 +38,8 @@ enum Command {
     Train(TrainArgs),
     /// Measure whether attention heads find the gold links, against baselines and by ablation.
     Eval(EvalArgs),
+    /// Show a trained model's attention on sentences: terminal, PNG, HTML viewer, BertViz JSON.
+    Inspect(InspectArgs),
     /// Generate, check and measure the link corpus (see data/README.md).
     #[command(subcommand)]
     Corpus(CorpusCommand),
@@ -53,6 +59,37 @@ struct EvalArgs {
     /// Skip the head ablation (faster).
     #[arg(long)]
     no_ablation: bool,
+}
+
+#[derive(Debug, clap::Args)]
+struct InspectArgs {
+    /// The run folder of a finished training job.
+    #[arg(long)]
+    run: PathBuf,
+    /// Sentences to read (quote each one).
+    #[arg(required = true)]
+    sentences: Vec<String>,
+    /// Show this layer (0-based) instead of the best link heads; needs --head.
+    #[arg(long, requires = "head")]
+    layer: Option<usize>,
+    /// Show this head (0-based) of --layer.
+    #[arg(long, requires = "layer")]
+    head: Option<usize>,
+    /// Replace word I (0-based, after normalisation) with [MASK] before reading.
+    #[arg(long, value_name = "I")]
+    mask: Option<usize>,
+    /// Write a PNG grid of every layer × head (one file per sentence: FILE, FILE-2, …).
+    #[arg(long, value_name = "FILE")]
+    png: Option<PathBuf>,
+    /// Write a self-contained HTML viewer with every sentence.
+    #[arg(long, value_name = "FILE")]
+    html: Option<PathBuf>,
+    /// Write BertViz's input ({"tokens", "attention"}; an array of them for several sentences).
+    #[arg(long, value_name = "FILE")]
+    json: Option<PathBuf>,
+    /// Refuse words outside the vocabulary instead of warning and reading them as [UNK].
+    #[arg(long)]
+    strict: bool,
 }
 
 #[derive(Debug, Subcommand)]
@@ -158,6 +195,10 @@ fn run(cli: Cli, stop: &AtomicBool) -> Result<ExitCode> {
             }
             Ok(ExitCode::SUCCESS)
         }
+        Some(Command::Inspect(args)) => {
+            inspect(&args)?;
+            Ok(ExitCode::SUCCESS)
+        }
         Some(Command::Corpus(command)) => {
             corpus(command)?;
             Ok(ExitCode::SUCCESS)
@@ -166,25 +207,197 @@ fn run(cli: Cli, stop: &AtomicBool) -> Result<ExitCode> {
     }
 }
 
-/// `tinyattn` with no arguments: the demo job, trained once and reused after that.
+/// The sentences the demo shows: one word changes which noun `it` refers to.
+const DEMO_SENTENCES: [&str; 2] = [
+    "the animal did not cross the street because it was too tired",
+    "the animal did not cross the street because it was too wide",
+];
+
+/// `tinyattn` with no arguments: train the demo job (or reuse a finished run of it, or resume an
+/// interrupted one), then show what its attention learned.
 fn default_job(stop: &dyn Fn(usize) -> bool) -> Result<ExitCode> {
     let config = PathBuf::from(DEFAULT_CONFIG);
     let job = JobConfig::load(&config)?;
     let run_dir = &job.run.out_dir;
     if run_dir.join("model.bpk").is_file() {
         println!(
-            "{} already holds a finished run of {}; delete the folder to train again",
+            "{} already holds a finished run of {}; showing it (delete the folder to train again)",
             run_dir.display(),
             config.display()
         );
-        if let Some((step, evaluation)) = train::last_evaluation(run_dir)? {
-            println!("{}", train::describe_evaluation(step, &evaluation));
+    } else {
+        let resume = Checkpoints::new(run_dir).latest()?.is_some();
+        let summary = train::train(&config, &Overrides::default(), resume, stop)?;
+        if summary.interrupted {
+            return Ok(report(&summary, &config));
         }
-        return Ok(ExitCode::SUCCESS);
+        report(&summary, &config);
     }
-    let resume = Checkpoints::new(run_dir).latest()?.is_some();
-    let summary = train::train(&config, &Overrides::default(), resume, stop)?;
-    Ok(report(&summary, &config))
+    demo(run_dir, &job)
+}
+
+/// The link table on the generalization split, the two demo sentences in the terminal, and
+/// `report.html` with those, some probe sentences and the evaluation.
+fn demo(run_dir: &std::path::Path, job: &JobConfig) -> Result<ExitCode> {
+    let device = Device::flex();
+    let run = LoadedRun::open(run_dir, &device)?;
+    let data = job
+        .data
+        .valid
+        .with_file_name(tinyattn_corpus::GENERALIZATION_FILE);
+    let sentences = tinyattn_corpus::read_jsonl(&data)?;
+    run.check_sentences(&sentences, &data)?;
+    let evaluation = eval::evaluate(&run, &sentences, &data, true, &device);
+    println!("\n{evaluation}");
+
+    let pronoun_head = evaluation
+        .kinds
+        .iter()
+        .find(|k| k.kind == LinkKind::PronounAntecedent.name())
+        .map(|k| HeadRef {
+            layer: k.best_head.layer,
+            head: k.best_head.head,
+        })
+        .unwrap_or(HeadRef { layer: 0, head: 0 });
+    let color = std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none();
+    let mut shown = Vec::new();
+    for text in DEMO_SENTENCES {
+        // Read as in evaluation: the pronoun masked, so its row shows where the model looks
+        // for what `it` must refer to.
+        let words = run.tokenizer.split_text(text)?;
+        let it = words.iter().position(|w| w == "it");
+        let prepared = inspect::prepare(&run, text, it)?;
+        inspect::report_unknown(&prepared, text, false)?;
+        let title = format!("{text}   (`it` masked)");
+        let attention =
+            inspect::attention(&run, &prepared, Some(title.clone()), Vec::new(), &device);
+        println!(
+            "\n{title}\nbest pronoun-antecedent head: layer {} head {}",
+            pronoun_head.layer, pronoun_head.head
+        );
+        println!("{}", render::terminal(&attention, pronoun_head, color)?);
+        shown.push(attention);
+    }
+    for sentence in sentences.iter().take(8) {
+        let Some(link) = sentence.links.first() else {
+            continue;
+        };
+        let text = sentence.words.join(" ");
+        let prepared = inspect::prepare(&run, &text, Some(link.from))?;
+        let title = format!(
+            "{}: {} → {} ({} masked)",
+            link.kind,
+            sentence.words[link.from],
+            sentence.words[link.to],
+            sentence.words[link.from]
+        );
+        shown.push(inspect::attention(
+            &run,
+            &prepared,
+            Some(title),
+            vec![(link.from, link.to)],
+            &device,
+        ));
+    }
+    let sections = [render::HtmlSection {
+        title: format!("Evaluation on {}", data.display()),
+        png_base64: None,
+        html: format!("<pre>{}</pre>", escape_html(&evaluation.to_string())),
+    }];
+    let report_path = run_dir.join("report.html");
+    inspect::write(&report_path, render::html(&shown, &sections)?.as_bytes())?;
+    println!("wrote {} (open it in a browser)", report_path.display());
+    Ok(ExitCode::SUCCESS)
+}
+
+fn escape_html(text: &str) -> String {
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+}
+
+fn inspect(args: &InspectArgs) -> Result<()> {
+    let device = Device::flex();
+    let run = LoadedRun::open(&args.run, &device)?;
+    let (layers, heads) = (run.model.n_layers(), run.model.n_heads());
+    let shown: Vec<(String, HeadRef)> = match (args.layer, args.head) {
+        (Some(layer), Some(head)) => {
+            if layer >= layers || head >= heads {
+                bail!(
+                    "--layer {layer} --head {head}: the model has {layers} layers of {heads} heads (0-based)"
+                );
+            }
+            vec![(
+                format!("layer {layer} head {head}"),
+                HeadRef { layer, head },
+            )]
+        }
+        _ => {
+            let mut best: Vec<(String, HeadRef)> = Vec::new();
+            for (kind, head) in inspect::best_heads(&run, &device)? {
+                match best.iter_mut().find(|(_, h)| *h == head) {
+                    Some((label, _)) => label.push_str(&format!(" and {kind}")),
+                    None => best.push((format!("best {kind} head"), head)),
+                }
+            }
+            best
+        }
+    };
+    let color = std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none();
+    let mut all = Vec::new();
+    for text in &args.sentences {
+        let prepared = inspect::prepare(&run, text, args.mask)?;
+        inspect::report_unknown(&prepared, text, args.strict)?;
+        let attention = inspect::attention(
+            &run,
+            &prepared,
+            Some(prepared.words.join(" ")),
+            Vec::new(),
+            &device,
+        );
+        for (label, head) in &shown {
+            println!("{label}: layer {} head {}", head.layer, head.head);
+            println!("{}", render::terminal(&attention, *head, color)?);
+        }
+        all.push(attention);
+    }
+    if let Some(png) = &args.png {
+        for (n, attention) in all.iter().enumerate() {
+            let path = numbered(png, n);
+            render::png(attention, &path)?;
+            println!("wrote {}", path.display());
+        }
+    }
+    if let Some(html) = &args.html {
+        inspect::write(html, render::html(&all, &[])?.as_bytes())?;
+        println!("wrote {}", html.display());
+    }
+    if let Some(json) = &args.json {
+        let documents: Vec<serde_json::Value> = all.iter().map(render::bertviz_json).collect();
+        let document = match documents.len() {
+            1 => documents.into_iter().next().unwrap_or_default(),
+            _ => serde_json::Value::Array(documents),
+        };
+        inspect::write(json, serde_json::to_string(&document)?.as_bytes())?;
+        println!("wrote {}", json.display());
+    }
+    Ok(())
+}
+
+/// `report.png` for the first sentence, then `report-2.png`, `report-3.png`, ….
+fn numbered(path: &std::path::Path, n: usize) -> PathBuf {
+    if n == 0 {
+        return path.to_path_buf();
+    }
+    let stem = path
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let name = match path.extension() {
+        Some(ext) => format!("{stem}-{}.{}", n + 1, ext.to_string_lossy()),
+        None => format!("{stem}-{}", n + 1),
+    };
+    path.with_file_name(name)
 }
 
 fn corpus(command: CorpusCommand) -> Result<()> {

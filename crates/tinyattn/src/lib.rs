@@ -7,5 +7,7 @@ pub mod config;
 pub mod data;
 pub mod device;
 pub mod eval;
+pub mod inspect;
+pub mod render;
 pub mod run;
 pub mod train;
