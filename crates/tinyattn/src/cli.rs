@@ -16,6 +16,7 @@ use crate::checkpoint::Checkpoints;
 use crate::config::{DeviceChoice, JobConfig};
 use crate::eval;
 use crate::inspect;
+use crate::plots;
 use crate::render::{self, HeadRef};
 use crate::run::LoadedRun;
 use crate::train::{self, Overrides, Summary};
@@ -40,6 +41,12 @@ enum Command {
     Eval(EvalArgs),
     /// Show a trained model's attention on sentences: terminal, PNG, HTML viewer, BertViz JSON.
     Inspect(InspectArgs),
+    /// Write a run's training curves (loss.png, links.png) into its folder.
+    Plot {
+        /// The run folder.
+        #[arg(long)]
+        run: PathBuf,
+    },
     /// Generate, check and measure the link corpus (see data/README.md).
     #[command(subcommand)]
     Corpus(CorpusCommand),
@@ -199,6 +206,13 @@ fn run(cli: Cli, stop: &AtomicBool) -> Result<ExitCode> {
             inspect(&args)?;
             Ok(ExitCode::SUCCESS)
         }
+        Some(Command::Plot { run }) => {
+            let job = JobConfig::load(&run.join("config.toml"))?;
+            for path in plots::write(&run, &plots::probe_sentences(&job)?)? {
+                println!("wrote {}", path.display());
+            }
+            Ok(ExitCode::SUCCESS)
+        }
         Some(Command::Corpus(command)) => {
             corpus(command)?;
             Ok(ExitCode::SUCCESS)
@@ -272,7 +286,7 @@ fn demo(run_dir: &std::path::Path, job: &JobConfig) -> Result<ExitCode> {
         let attention =
             inspect::attention(&run, &prepared, Some(title.clone()), Vec::new(), &device);
         println!(
-            "\n{title}\nbest pronoun-antecedent head: layer {} head {}",
+            "\nbest pronoun-antecedent head: layer {} head {}",
             pronoun_head.layer, pronoun_head.head
         );
         println!("{}", render::terminal(&attention, pronoun_head, color)?);
@@ -299,11 +313,18 @@ fn demo(run_dir: &std::path::Path, job: &JobConfig) -> Result<ExitCode> {
             &device,
         ));
     }
-    let sections = [render::HtmlSection {
+    let mut sections = vec![render::HtmlSection {
         title: format!("Evaluation on {}", data.display()),
         png_base64: None,
         html: format!("<pre>{}</pre>", escape_html(&evaluation.to_string())),
     }];
+    for (name, chart) in plots::charts(run_dir, &plots::probe_sentences(job)?)? {
+        sections.push(render::HtmlSection {
+            title: format!("Training: {name}"),
+            png_base64: Some(render::png_base64(&chart)?),
+            html: String::new(),
+        });
+    }
     let report_path = run_dir.join("report.html");
     inspect::write(&report_path, render::html(&shown, &sections)?.as_bytes())?;
     println!("wrote {} (open it in a browser)", report_path.display());

@@ -8,6 +8,7 @@ pub mod data;
 pub mod device;
 pub mod eval;
 pub mod inspect;
+pub mod plots;
 pub mod render;
 pub mod run;
 pub mod train;

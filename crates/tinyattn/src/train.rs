@@ -144,7 +144,7 @@ struct Data {
 
 /// Sentences in the probe set scored during training: enough for a stable curve, few enough to
 /// cost well under a second.
-const PROBE_SENTENCES: usize = 200;
+pub const PROBE_SENTENCES: usize = 200;
 
 fn load_data(job: &JobConfig, file: &Path, run_dir: &Path, resume: bool) -> Result<Data> {
     let train = read_split(&job.data.train)?;
@@ -399,6 +399,7 @@ pub fn train(
     summary.elapsed = loop_start.elapsed();
     if !summary.interrupted {
         write_atomic(&run_dir.join("model.bpk"), &model_bytes(&model)?)?;
+        crate::plots::write(&run_dir, &data.probe)?;
     }
     Ok(summary)
 }
@@ -497,10 +498,13 @@ pub fn last_evaluation(run_dir: &Path) -> Result<Option<(usize, Evaluation)>> {
         .map(|line| (line.step, line.eval)))
 }
 
-#[derive(Serialize, Deserialize)]
-struct EvalLine {
-    step: usize,
-    eval: Evaluation,
+/// An evaluation line of `metrics.jsonl`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct EvalLine {
+    /// Steps done when it ran (0: the untrained model).
+    pub step: usize,
+    /// What it measured.
+    pub eval: Evaluation,
 }
 
 /// `metrics.jsonl`, appended line by line. On resume, lines past the checkpoint's step (written

@@ -251,7 +251,7 @@ fn draw_legend(img: &mut RgbImage, layout: &Layout) {
     }
 }
 
-fn fill(img: &mut RgbImage, x: u32, y: u32, w: u32, h: u32, rgb: [u8; 3]) {
+pub(crate) fn fill(img: &mut RgbImage, x: u32, y: u32, w: u32, h: u32, rgb: [u8; 3]) {
     for yy in y..y + h {
         for xx in x..x + w {
             if let Some(p) = img.get_pixel_mut_checked(xx, yy) {

@@ -9,6 +9,7 @@
 
 mod base64;
 mod bertviz;
+mod chart;
 mod font;
 mod grid;
 mod scale;
@@ -23,6 +24,7 @@ use std::path::PathBuf;
 use serde::{Deserialize, Serialize};
 
 pub use bertviz::bertviz_json;
+pub use chart::{Series, line_chart};
 pub use grid::{png, png_base64, png_bytes, png_image};
 pub use scale::color;
 pub use term::{terminal, top_k};
