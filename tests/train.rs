@@ -512,3 +512,125 @@ fn losses_if_any(run: &Path) -> Vec<(u64, f64)> {
         false => Vec::new(),
     }
 }
+
+/// The tiny job with a checkpoint every 3 steps and enough steps to be killed mid-run.
+fn killable_job(dir: &Path) -> String {
+    let tiny = std::fs::read_to_string(root().join(TINY)).expect("tiny config");
+    let text = tiny
+        .replace("steps = 60", "steps = 400")
+        .replace("checkpoint_every = 30", "checkpoint_every = 3")
+        .replace("eval_every = 30", "eval_every = 100")
+        .replace("log_every = 10", "log_every = 1");
+    write_job(dir, &text)
+}
+
+#[test]
+fn killed_runs_resume_from_the_last_complete_checkpoint() {
+    use rand::{Rng, SeedableRng};
+    let dir = fresh_dir("sigkill");
+    let job = killable_job(&dir);
+    let out = dir.join("run");
+    let out_arg = out.to_string_lossy().into_owned();
+    let checkpoints = tinyattn::checkpoint::Checkpoints::new(&out);
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(11);
+    let mut resumed_from = Vec::new();
+    for round in 0..3 {
+        let resume = checkpoints.latest().expect("latest").is_some();
+        let mut args = vec!["train", "--config", &job, "--out", &out_arg];
+        if resume {
+            args.push("--resume");
+        }
+        let mut child = Command::new(env!("CARGO_BIN_EXE_tinyattn"))
+            .args(&args)
+            .current_dir(root())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("start tinyattn");
+        // Let it train a little (it logs every step), then kill it at a random moment.
+        let logged = losses_if_any(&out).len();
+        let started = std::time::Instant::now();
+        while losses_if_any(&out).len() <= logged + 3 {
+            assert!(
+                started.elapsed().as_secs() < 120,
+                "round {round}: no progress"
+            );
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+        std::thread::sleep(std::time::Duration::from_millis(rng.random_range(0..400)));
+        child.kill().expect("SIGKILL");
+        child.wait().expect("reaped");
+
+        // Whatever the moment, `latest` names a complete checkpoint that loads.
+        let latest = checkpoints
+            .latest()
+            .expect("readable")
+            .expect("a checkpoint by now");
+        let config = TransformerConfig::load(out.join("model.json")).expect("model.json");
+        let device = Device::flex().autodiff();
+        let (_, _, state) = tinyattn::checkpoint::Checkpoints::load(
+            &latest,
+            config.init(&device),
+            burn::optim::AdamWConfig::new().init(),
+        )
+        .unwrap_or_else(|err| panic!("round {round}: {err}"));
+        resumed_from.push(state.step);
+    }
+    let (code, stdout, stderr) =
+        tinyattn(&["train", "--config", &job, "--out", &out_arg, "--resume"]);
+    assert_eq!(code, 0, "{stdout}\n{stderr}");
+    assert!(out.join("model.bpk").is_file());
+    // Every step is logged exactly once, in order, across the four processes.
+    let steps: Vec<u64> = losses(&out).iter().map(|l| l.0).collect();
+    assert_eq!(
+        steps,
+        (1..=400).collect::<Vec<u64>>(),
+        "resumed from {resumed_from:?}"
+    );
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+#[test]
+fn resume_with_a_different_model_names_the_difference() {
+    let dir = fresh_dir("differs");
+    let out = dir.join("run").to_string_lossy().into_owned();
+    let (code, _, stderr) = tinyattn(&["train", "--config", TINY, "--out", &out, "--steps", "8"]);
+    assert_eq!(code, 0, "{stderr}");
+    let tiny = std::fs::read_to_string(root().join(TINY)).expect("tiny config");
+    let job = write_job(&dir, &tiny.replace("d_model = 32", "d_model = 64"));
+    let (code, _, stderr) = tinyattn(&["train", "--config", &job, "--out", &out, "--resume"]);
+    assert_eq!(code, 1);
+    assert!(
+        stderr.contains("model.d_model (32 in the run vs 64 in the job)"),
+        "{stderr}"
+    );
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+#[test]
+fn unusable_output_folder_and_missing_runs_are_clear_errors() {
+    let dir = fresh_dir("unwritable");
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let file = dir.join("a-file");
+    std::fs::write(&file, "not a folder").expect("file");
+    let out = file.join("run").to_string_lossy().into_owned();
+    let (code, _, stderr) = tinyattn(&["train", "--config", TINY, "--out", &out]);
+    assert_eq!(code, 1);
+    assert!(stderr.contains(&format!("creating {out}")), "{stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+
+    let missing = dir.join("no-run").to_string_lossy().into_owned();
+    for command in ["eval", "inspect"] {
+        let mut args = vec![command, "--run", &missing];
+        if command == "inspect" {
+            args.push("the dog is tired");
+        }
+        let (code, _, stderr) = tinyattn(&args);
+        assert_eq!(code, 1);
+        assert!(
+            stderr.contains(&format!("{missing}: no such run folder")),
+            "{stderr}"
+        );
+    }
+    let _ = std::fs::remove_dir_all(dir);
+}

@@ -537,3 +537,45 @@ fn jsonl_errors_name_file_and_line() {
     let err = read_jsonl(&dir.0.join("absent.jsonl")).expect_err("no file");
     assert!(matches!(err, CorpusError::Io { .. }) && err.to_string().contains("absent.jsonl"));
 }
+
+/// Property: no file makes the JSONL reader panic — mutated corpus lines and random bytes are
+/// either read or refused with an error naming the file.
+#[test]
+fn no_input_makes_the_jsonl_reader_panic() {
+    use rand::{Rng, SeedableRng};
+    let dir = TempDir::new("fuzz");
+    let path = dir.0.join("fuzz.jsonl");
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(9);
+    let lines: Vec<String> = DEFAULT.valid[..20]
+        .iter()
+        .map(|s| serde_json::to_string(s).expect("serialises"))
+        .collect();
+    let alphabet: Vec<char> = "{}[]:,\"0123456789-. abcfkmnorstwx\\\n\u{0}é"
+        .chars()
+        .collect();
+    for round in 0..1500 {
+        let text: String = match round % 4 {
+            0 => (0..rng.random_range(0..120))
+                .map(|_| alphabet[rng.random_range(0..alphabet.len())])
+                .collect(),
+            _ => {
+                let mut chars: Vec<char> = lines[round % lines.len()].chars().collect();
+                for _ in 0..rng.random_range(1..5) {
+                    let at = rng.random_range(0..chars.len());
+                    match rng.random_range(0..3) {
+                        0 => {
+                            chars.remove(at);
+                        }
+                        1 => chars.insert(at, chars[at]),
+                        _ => chars[at] = alphabet[rng.random_range(0..alphabet.len())],
+                    }
+                }
+                chars.into_iter().collect()
+            }
+        };
+        std::fs::write(&path, text).expect("writes");
+        if let Err(err) = read_jsonl(&path) {
+            assert!(err.to_string().contains("fuzz.jsonl"), "{err}");
+        }
+    }
+}

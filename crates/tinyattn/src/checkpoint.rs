@@ -189,7 +189,16 @@ impl Checkpoints {
                     }),
                 }
             }
-            Err(err) if err.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            // No folder (or a file where a folder should be) holds no checkpoint; creating the
+            // run folder reports the latter.
+            Err(err)
+                if matches!(
+                    err.kind(),
+                    std::io::ErrorKind::NotFound | std::io::ErrorKind::NotADirectory
+                ) =>
+            {
+                Ok(None)
+            }
             Err(err) => Err(io(&pointer)(err)),
         }
     }

@@ -108,8 +108,7 @@ pub fn charts(run_dir: &Path, probe: &[Sentence]) -> Result<Vec<(&'static str, R
 /// The probe sentences a job scores during training: the first validation sentences.
 pub fn probe_sentences(job: &JobConfig) -> Result<Vec<Sentence>> {
     let path = &job.data.valid;
-    Ok(tinyattn_corpus::read_jsonl(path)
-        .with_context(|| format!("reading {}", path.display()))?
+    Ok(tinyattn_corpus::read_jsonl(path)?
         .into_iter()
         .take(PROBE_SENTENCES)
         .collect())

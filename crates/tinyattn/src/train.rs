@@ -128,9 +128,9 @@ pub fn masked_cross_entropy(logits: Tensor<3>, batch: &Batch) -> Tensor<1> {
     (picked * weights.clone()).sum().neg() / weights.sum()
 }
 
-/// Reads a JSONL split, with the file named in any error.
+/// Reads a JSONL split; its errors name the file and line.
 fn read_split(path: &Path) -> Result<Vec<Sentence>> {
-    tinyattn_corpus::read_jsonl(path).with_context(|| format!("reading {}", path.display()))
+    Ok(tinyattn_corpus::read_jsonl(path)?)
 }
 
 /// The job's data, checked against the model's maximum length before any training.

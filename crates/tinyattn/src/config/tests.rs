@@ -141,3 +141,43 @@ fn learning_rate_warms_up_then_decays_to_the_floor() {
     assert!((config.learning_rate(60) - 0.55).abs() < 1e-12); // halfway down the cosine
     assert!((config.learning_rate(110) - 0.1).abs() < 1e-12);
 }
+
+/// Property: no text makes the parser panic — random bytes, and valid jobs with characters
+/// deleted, duplicated or replaced. Each input is either accepted or named as an error.
+#[test]
+fn no_input_makes_the_parser_panic() {
+    use rand::{Rng, SeedableRng};
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(5);
+    let seeds = [
+        include_str!("../../../../configs/default.toml"),
+        include_str!("../../../../configs/tiny.toml"),
+        "[model]\nd_model = 8\nn_heads = 2\n[optimizer]\nlr = 1e-3\n",
+    ];
+    let alphabet: Vec<char> = "[]=\"'.#\n -_0123456789eE+abcdlrmnotsx\u{0}é"
+        .chars()
+        .collect();
+    for round in 0..3000 {
+        let text: String = match round % 3 {
+            0 => (0..rng.random_range(0..80))
+                .map(|_| alphabet[rng.random_range(0..alphabet.len())])
+                .collect(),
+            _ => {
+                let mut chars: Vec<char> = seeds[round % seeds.len()].chars().collect();
+                for _ in 0..rng.random_range(1..6) {
+                    let at = rng.random_range(0..chars.len());
+                    match rng.random_range(0..3) {
+                        0 => {
+                            chars.remove(at);
+                        }
+                        1 => chars.insert(at, chars[at]),
+                        _ => chars[at] = alphabet[rng.random_range(0..alphabet.len())],
+                    }
+                }
+                chars.into_iter().collect()
+            }
+        };
+        if let Err(err) = parse(&text) {
+            assert!(err.to_string().starts_with("configs/x.toml"), "{err}");
+        }
+    }
+}
