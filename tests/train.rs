@@ -219,7 +219,8 @@ fn cli_trains_and_refuses_to_overwrite_a_run() {
     let _ = std::fs::remove_dir_all(out);
 }
 
-const DEMO: &str = "The animal did not cross the street because it was too tired.";
+// Capitals, a tab, doubled spaces and a glued full stop: normalised as data/README.md says.
+const DEMO: &str = "The  animal did not\tcross the street because it was too tired.";
 
 /// `tinyattn inspect` writes a decodable PNG, BertViz-shaped JSON and a self-contained page,
 /// and refuses bad sentences with a reason.
