@@ -635,3 +635,78 @@ fn unusable_output_folder_and_missing_runs_are_clear_errors() {
     }
     let _ = std::fs::remove_dir_all(dir);
 }
+
+/// Runs `tinyattn` where the Vulkan loader and EGL find no driver at all.
+fn tinyattn_without_gpu_drivers(args: &[&str]) -> (i32, String, String) {
+    let output = Command::new(env!("CARGO_BIN_EXE_tinyattn"))
+        .args(args)
+        .current_dir(root())
+        .env("VK_ICD_FILENAMES", "/nonexistent")
+        .env("VK_DRIVER_FILES", "/nonexistent")
+        .env("__EGL_VENDOR_LIBRARY_FILENAMES", "/nonexistent")
+        .output()
+        .expect("run tinyattn");
+    (
+        output.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&output.stdout).into_owned(),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn no_adapter_at_all_is_explained_and_auto_falls_back_to_the_cpu() {
+    let dir = fresh_dir("no-adapter");
+    let out = dir.join("run").to_string_lossy().into_owned();
+    let (code, _, stderr) = tinyattn_without_gpu_drivers(&[
+        "train", "--config", TINY, "--out", &out, "--device", "wgpu",
+    ]);
+    assert_eq!(code, 1);
+    assert!(
+        stderr.contains("--device wgpu: no usable wgpu adapter"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("--device flex"),
+        "no way out offered: {stderr}"
+    );
+    assert!(!stderr.contains("panicked"), "{stderr}");
+
+    let (code, stdout, stderr) = tinyattn_without_gpu_drivers(&[
+        "train", "--config", TINY, "--out", &out, "--device", "auto", "--steps", "6",
+    ]);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(
+        stdout.contains("device: flex (CPU): no GPU adapter found"),
+        "{stdout}"
+    );
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+#[test]
+fn a_failed_checkpoint_write_is_named_and_keeps_the_previous_one() {
+    let dir = fresh_dir("write-fails");
+    let out = dir.join("run");
+    let out_arg = out.to_string_lossy().into_owned();
+    let job = killable_job(&dir);
+    let (code, _, stderr) = tinyattn(&[
+        "train", "--config", &job, "--out", &out_arg, "--steps", "12",
+    ]);
+    assert_eq!(code, 0, "{stderr}");
+    // A file where the next checkpoint's temporary folder must go makes that save fail, as a
+    // full or read-only disk would.
+    let blocker = out.join("checkpoints/.partial-step-000015");
+    std::fs::write(&blocker, "in the way").expect("blocker");
+    let (code, _, stderr) = tinyattn(&[
+        "train", "--config", &job, "--out", &out_arg, "--steps", "20", "--resume",
+    ]);
+    assert_eq!(code, 1, "{stderr}");
+    assert!(
+        stderr.contains(".partial-step-000015"),
+        "file not named: {stderr}"
+    );
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    let latest = std::fs::read_to_string(out.join("checkpoints/latest")).expect("latest");
+    assert_eq!(latest, "step-000012");
+    assert!(out.join("checkpoints/step-000012/state.json").is_file());
+    let _ = std::fs::remove_dir_all(dir);
+}
