@@ -182,8 +182,14 @@ fn loss_falls_on_wgpu_too() {
 }
 
 fn tinyattn(args: &[&str]) -> (i32, String, String) {
+    tinyattn_with_env(args, &[])
+}
+
+/// Runs the binary from the workspace root: exit code, stdout, stderr.
+fn tinyattn_with_env(args: &[&str], env: &[(&str, &str)]) -> (i32, String, String) {
     let output = Command::new(env!("CARGO_BIN_EXE_tinyattn"))
         .args(args)
+        .envs(env.iter().copied())
         .current_dir(root())
         .output()
         .expect("run tinyattn");
@@ -638,18 +644,14 @@ fn unusable_output_folder_and_missing_runs_are_clear_errors() {
 
 /// Runs `tinyattn` where the Vulkan loader and EGL find no driver at all.
 fn tinyattn_without_gpu_drivers(args: &[&str]) -> (i32, String, String) {
-    let output = Command::new(env!("CARGO_BIN_EXE_tinyattn"))
-        .args(args)
-        .current_dir(root())
-        .env("VK_ICD_FILENAMES", "/nonexistent")
-        .env("VK_DRIVER_FILES", "/nonexistent")
-        .env("__EGL_VENDOR_LIBRARY_FILENAMES", "/nonexistent")
-        .output()
-        .expect("run tinyattn");
-    (
-        output.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&output.stdout).into_owned(),
-        String::from_utf8_lossy(&output.stderr).into_owned(),
+    let hidden = "/nonexistent";
+    tinyattn_with_env(
+        args,
+        &[
+            ("VK_ICD_FILENAMES", hidden),
+            ("VK_DRIVER_FILES", hidden),
+            ("__EGL_VENDOR_LIBRARY_FILENAMES", hidden),
+        ],
     )
 }
 
@@ -709,4 +711,27 @@ fn a_failed_checkpoint_write_is_named_and_keeps_the_previous_one() {
     assert_eq!(latest, "step-000012");
     assert!(out.join("checkpoints/step-000012/state.json").is_file());
     let _ = std::fs::remove_dir_all(dir);
+}
+
+/// The benchmark runs and prints its table (its numbers are for reading, not asserting).
+#[test]
+fn bench_prints_throughput() {
+    let (code, stdout, stderr) = tinyattn(&[
+        "bench", "--device", "flex", "--steps", "1", "--sizes", "tiny",
+    ]);
+    assert_eq!(code, 0, "{stderr}");
+    let row = stdout
+        .lines()
+        .find(|l| l.starts_with("tiny"))
+        .expect("a tiny row");
+    let numbers: Vec<f64> = row
+        .split_whitespace()
+        .skip(1)
+        .filter_map(|n| n.parse().ok())
+        .collect();
+    assert_eq!(numbers.len(), 3, "{row}");
+    assert!(numbers.iter().all(|n| *n > 0.0), "{row}");
+    let (code, _, stderr) = tinyattn(&["bench", "--sizes", "huge"]);
+    assert_eq!(code, 1);
+    assert!(stderr.contains("unknown size \"huge\""), "{stderr}");
 }

@@ -41,6 +41,21 @@ enum Command {
     Eval(EvalArgs),
     /// Show a trained model's attention on sentences: terminal, PNG, HTML viewer, BertViz JSON.
     Inspect(InspectArgs),
+    /// Print training and forward throughput at three model sizes, and attention timings.
+    Bench {
+        /// Where to run: flex (CPU) or wgpu.
+        #[arg(long, value_enum, default_value = "flex")]
+        device: DeviceChoice,
+        /// Timed steps per size (after two warm-up steps).
+        #[arg(long, default_value_t = 20)]
+        steps: usize,
+        /// Only these sizes (tiny, small, medium); all by default.
+        #[arg(long, value_delimiter = ',')]
+        sizes: Vec<String>,
+        /// Also time attention alone for sequence lengths 32 to 1024.
+        #[arg(long)]
+        attention: bool,
+    },
     /// Write a run's training curves (loss.png, links.png) into its folder.
     Plot {
         /// The run folder.
@@ -221,6 +236,15 @@ fn run(cli: Cli, stop: &AtomicBool) -> Result<ExitCode> {
         }
         Some(Command::Inspect(args)) => {
             inspect(&args)?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Some(Command::Bench {
+            device,
+            steps,
+            sizes,
+            attention,
+        }) => {
+            bench(device, steps, &sizes, attention)?;
             Ok(ExitCode::SUCCESS)
         }
         Some(Command::Plot { run }) => {
@@ -436,6 +460,58 @@ fn numbered(path: &std::path::Path, n: usize) -> PathBuf {
         None => format!("{stem}-{}", n + 1),
     };
     path.with_file_name(name)
+}
+
+fn bench(device: DeviceChoice, steps: usize, sizes: &[String], attention: bool) -> Result<()> {
+    if steps == 0 {
+        bail!("--steps must be at least 1");
+    }
+    for name in sizes {
+        if !crate::bench::SIZES.iter().any(|s| s.name == name) {
+            bail!("--sizes: unknown size {name:?}; the sizes are tiny, small and medium");
+        }
+    }
+    let selected = crate::device::select(device)?;
+    println!("device: {}", selected.description);
+    println!(
+        "{:<8} {:>14} {:>16} {:>14}",
+        "size", "train tok/s", "forward tok/s", "peak RSS MiB"
+    );
+    for size in crate::bench::SIZES
+        .iter()
+        .filter(|s| sizes.is_empty() || sizes.iter().any(|n| n == s.name))
+    {
+        let t = crate::bench::throughput(size, &selected.device, steps);
+        println!(
+            "{:<8} {:>14.0} {:>16.0} {:>14}",
+            size.name,
+            t.train_tokens_per_s,
+            t.forward_tokens_per_s,
+            t.peak_rss_mib
+                .map(|m| format!("{m:.0}"))
+                .unwrap_or_else(|| "-".into())
+        );
+    }
+    if attention {
+        println!(
+            "\nattention, batch 4, d_model 128, 4 heads: ms per call, forward / forward+backward"
+        );
+        println!(
+            "{:>6} {:>18} {:>18} {:>18} {:>18}",
+            "seq", "tinyattn", "tinyattn+weights", "burn fused", "burn-nn"
+        );
+        for seq in [32, 64, 128, 256, 512, 1024] {
+            let cells: Vec<String> = crate::bench::attention_ms(seq, &selected.device, 5)
+                .iter()
+                .map(|(f, b)| format!("{f:.2} / {b:.2}"))
+                .collect();
+            println!(
+                "{seq:>6} {:>18} {:>18} {:>18} {:>18}",
+                cells[0], cells[1], cells[2], cells[3]
+            );
+        }
+    }
+    Ok(())
 }
 
 fn corpus(command: CorpusCommand) -> Result<()> {

@@ -1,6 +1,7 @@
 //! The `tinyattn` command line as a library: the binary is a thin `main` over [`cli::main`], so
 //! every command can also be driven from tests.
 
+pub mod bench;
 pub mod checkpoint;
 pub mod cli;
 pub mod config;
