@@ -581,6 +581,14 @@ fn report(summary: &Summary, config: &std::path::Path) -> ExitCode {
         );
         return ExitCode::from(130);
     }
+    if summary.last_loss.is_nan() {
+        println!(
+            "{} had already reached step {}: nothing to train (raise --steps to go on)",
+            summary.run_dir.display(),
+            summary.step
+        );
+        return ExitCode::SUCCESS;
+    }
     println!(
         "trained {} steps in {:.1}s: last loss {:.4}; run folder {}",
         summary.step,
