@@ -295,12 +295,7 @@ mod tests {
     fn logits(model: &Transformer, device: &Device) -> Vec<f32> {
         let tokens: Tensor<2, Int> =
             Tensor::from_data(TensorData::new(vec![1i64, 4, 2, 7, 3], [1, 5]), device);
-        model
-            .forward(ModelInput::new(tokens))
-            .into_data()
-            .convert::<f32>()
-            .try_to_vec()
-            .expect("f32 logits")
+        crate::eval::floats(model.forward(ModelInput::new(tokens)))
     }
 
     #[test]

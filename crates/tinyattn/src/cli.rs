@@ -249,7 +249,7 @@ fn run(cli: Cli, stop: &AtomicBool) -> Result<ExitCode> {
         }
         Some(Command::Plot { run }) => {
             let job = JobConfig::load(&run.join("config.toml"))?;
-            for path in plots::write(&run, &plots::probe_sentences(&job)?)? {
+            for path in plots::write(&run, &train::probe_sentences(&job)?)? {
                 println!("wrote {}", path.display());
             }
             Ok(ExitCode::SUCCESS)
@@ -314,7 +314,7 @@ fn demo(run_dir: &std::path::Path, job: &JobConfig) -> Result<ExitCode> {
             head: k.best_head.head,
         })
         .unwrap_or(HeadRef { layer: 0, head: 0 });
-    let color = std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none();
+    let color = use_color();
     let mut shown = Vec::new();
     for text in DEMO_SENTENCES {
         // Read as in evaluation: the pronoun masked, so its row shows where the model looks
@@ -359,7 +359,7 @@ fn demo(run_dir: &std::path::Path, job: &JobConfig) -> Result<ExitCode> {
         png_base64: None,
         html: format!("<pre>{}</pre>", escape_html(&evaluation.to_string())),
     }];
-    for (name, chart) in plots::charts(run_dir, &plots::probe_sentences(job)?)? {
+    for (name, chart) in plots::charts(run_dir, &train::probe_sentences(job)?)? {
         sections.push(render::HtmlSection {
             title: format!("Training: {name}"),
             png_base64: Some(render::png_base64(&chart)?),
@@ -405,7 +405,7 @@ fn inspect(args: &InspectArgs) -> Result<()> {
             best
         }
     };
-    let color = std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none();
+    let color = use_color();
     let mut all = Vec::new();
     for text in &args.sentences {
         let prepared = inspect::prepare(&run, text, args.mask)?;
@@ -512,6 +512,11 @@ fn bench(device: DeviceChoice, steps: usize, sizes: &[String], attention: bool) 
         }
     }
     Ok(())
+}
+
+/// Colour on a terminal, unless `NO_COLOR` is set (no-color.org).
+fn use_color() -> bool {
+    std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none()
 }
 
 fn corpus(command: CorpusCommand) -> Result<()> {

@@ -4,6 +4,8 @@
 //! step come from a per-epoch shuffle seeded by `(seed, epoch)`: a batch depends on the step
 //! number alone, so a resumed run sees exactly the batches the uninterrupted run would have.
 
+use std::cell::RefCell;
+
 use burn::tensor::{Bool, Device, Int, Tensor, TensorData};
 use rand::seq::SliceRandom;
 use rand::{Rng, SeedableRng};
@@ -68,6 +70,8 @@ pub struct Batcher {
     pad_id: i64,
     mask_id: i64,
     seed: u64,
+    /// The epoch whose shuffled example order was drawn last, and that order.
+    order: RefCell<(usize, Vec<usize>)>,
 }
 
 impl Batcher {
@@ -84,6 +88,7 @@ impl Batcher {
             pad_id: i64::from(tokenizer.pad_id()),
             mask_id: i64::from(tokenizer.mask_id()),
             seed,
+            order: RefCell::new((usize::MAX, Vec::new())),
         }
     }
 
@@ -91,20 +96,21 @@ impl Batcher {
     pub fn train_batch(&self, step: usize, batch_size: usize, device: &Device) -> Batch {
         let n = self.examples.len();
         let mut rng = ChaCha8Rng::seed_from_u64(mix(self.seed, step as u64, 1));
-        let mut order = Vec::new();
-        let mut epoch = usize::MAX;
+        // An epoch spans many steps: shuffle it once, not at every step.
+        let mut order = self.order.borrow_mut();
         let rows = (step * batch_size..(step + 1) * batch_size)
             .map(|i| {
-                if i / n != epoch {
-                    epoch = i / n;
-                    order = (0..n).collect();
-                    order.shuffle(&mut ChaCha8Rng::seed_from_u64(mix(
+                let epoch = i / n;
+                if order.0 != epoch {
+                    let mut shuffled: Vec<usize> = (0..n).collect();
+                    shuffled.shuffle(&mut ChaCha8Rng::seed_from_u64(mix(
                         self.seed,
                         epoch as u64,
                         2,
                     )));
+                    *order = (epoch, shuffled);
                 }
-                self.row(&self.examples[order[i % n]], &mut rng)
+                self.row(&self.examples[order.1[i % n]], &mut rng)
             })
             .collect();
         self.to_batch(rows, device)

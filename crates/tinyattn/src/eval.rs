@@ -462,7 +462,8 @@ fn outcomes(
     all
 }
 
-fn floats<const D: usize>(t: Tensor<D>) -> Vec<f32> {
+/// A float tensor's values as `f32`, row-major.
+pub fn floats<const D: usize>(t: Tensor<D>) -> Vec<f32> {
     t.into_data()
         .convert::<f32>()
         .try_to_vec()

@@ -10,13 +10,13 @@ use std::path::Path;
 
 use anyhow::{Context, Result, bail};
 use burn::tensor::{Device, Int, Tensor, TensorData};
-use tinyattn_corpus::Sentence;
 use tinyattn_model::ModelInput;
 
 use crate::config::Objective;
-use crate::eval::link_reports;
+use crate::eval::{floats, link_reports};
 use crate::render::{HeadRef, SentenceAttention};
 use crate::run::LoadedRun;
+use crate::train::probe_sentences;
 
 /// A sentence ready for the model.
 #[derive(Debug, Clone)]
@@ -88,11 +88,7 @@ pub fn attention(
         .into_iter()
         .map(|layer| {
             // [1, heads, seq, seq], row-major
-            let values: Vec<f32> = layer
-                .into_data()
-                .convert::<f32>()
-                .try_to_vec()
-                .unwrap_or_else(|err| unreachable!("a float tensor converts to f32: {err:?}"));
+            let values = floats(layer);
             (0..heads)
                 .map(|h| {
                     (0..len)
@@ -113,12 +109,8 @@ pub fn attention(
 /// The best head per link kind on the run's validation sentences, as `(kind, head)`; the
 /// heads worth showing first.
 pub fn best_heads(run: &LoadedRun, device: &Device) -> Result<Vec<(String, HeadRef)>> {
-    let path = &run.job.data.valid;
-    let sentences: Vec<Sentence> = tinyattn_corpus::read_jsonl(path)
-        .with_context(|| format!("finding the best heads on {}", path.display()))?
-        .into_iter()
-        .take(200)
-        .collect();
+    let sentences = probe_sentences(&run.job)
+        .with_context(|| format!("finding the best heads of {}", run.dir.display()))?;
     let causal = run.job.data.objective == Objective::Causal;
     Ok(link_reports(
         &run.model,

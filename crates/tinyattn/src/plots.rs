@@ -8,7 +8,6 @@ use anyhow::{Context, Result};
 use image::RgbImage;
 use tinyattn_corpus::{LinkKind, Sentence, baselines};
 
-use crate::config::JobConfig;
 use crate::render::{Series, line_chart, png_bytes};
 use crate::train::{EvalLine, PROBE_SENTENCES};
 
@@ -103,15 +102,6 @@ pub fn charts(run_dir: &Path, probe: &[Sentence]) -> Result<Vec<(&'static str, R
         ));
     }
     Ok(out)
-}
-
-/// The probe sentences a job scores during training: the first validation sentences.
-pub fn probe_sentences(job: &JobConfig) -> Result<Vec<Sentence>> {
-    let path = &job.data.valid;
-    Ok(tinyattn_corpus::read_jsonl(path)?
-        .into_iter()
-        .take(PROBE_SENTENCES)
-        .collect())
 }
 
 /// Writes the charts into the run folder and returns their paths.

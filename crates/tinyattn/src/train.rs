@@ -185,6 +185,13 @@ fn load_data(job: &JobConfig, file: &Path, run_dir: &Path, resume: bool) -> Resu
     })
 }
 
+/// The probe sentences a job scores at every evaluation: its first validation sentences.
+pub fn probe_sentences(job: &JobConfig) -> Result<Vec<Sentence>> {
+    let mut sentences = read_split(&job.data.valid)?;
+    sentences.truncate(PROBE_SENTENCES);
+    Ok(sentences)
+}
+
 /// Keys whose values may differ between a run and the job that resumes it.
 const RESUMABLE_CHANGES: &[&str] = &[
     "train.steps",
