@@ -735,3 +735,58 @@ fn bench_prints_throughput() {
     assert_eq!(code, 1);
     assert!(stderr.contains("unknown size \"huge\""), "{stderr}");
 }
+
+/// `bench --torch PYTHON` hands the reference script to PYTHON and divides by what it reports.
+/// A stand-in "python" checks it was given the script and the run's settings, then answers
+/// with fixed numbers, so the ratio printed must be tinyattn's own rate over them.
+#[test]
+fn bench_compares_with_the_torch_reference() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = fresh_dir("torch");
+    std::fs::create_dir_all(&dir).unwrap();
+    let fake = |name: &str, body: &str| {
+        let path = dir.join(name);
+        std::fs::write(&path, format!("#!/bin/sh\n{body}\n")).unwrap();
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
+        path.to_str().unwrap().to_string()
+    };
+    let answers = fake(
+        "answers",
+        r#"grep -q scaled_dot_product_attention || exit 3
+case "$*" in *"--json --steps 1 --threads 2 --sizes tiny"*) ;; *) exit 4 ;; esac
+echo '{"torch": "9.9-fake", "threads": 2, "sizes": {"tiny": {"train_tokens_per_s": 1000.0, "forward_tokens_per_s": 4000.0}}}'"#,
+    );
+    let (code, stdout, stderr) = tinyattn_with_env(
+        &[
+            "bench", "--steps", "1", "--sizes", "tiny", "--torch", &answers,
+        ],
+        &[("RAYON_NUM_THREADS", "2")],
+    );
+    assert_eq!(code, 0, "{stdout}{stderr}");
+    assert!(stdout.contains("torch 9.9-fake"), "{stdout}");
+    let row = stdout
+        .lines()
+        .find(|l| l.starts_with("tiny"))
+        .expect("a tiny row");
+    let (ours, theirs) = row.split_once('|').expect("two halves");
+    let ours: f64 = ours.split_whitespace().nth(1).unwrap().parse().unwrap();
+    let theirs: Vec<&str> = theirs.split_whitespace().collect();
+    assert_eq!(theirs[0], "1000", "{row}");
+    let ratio: f64 = theirs[2].parse().unwrap();
+    assert!((ratio - ours / 1000.0).abs() <= 0.006, "{row}");
+    let forward_ratio: f64 = theirs[4].parse().unwrap();
+    let forward: f64 = row.split_whitespace().nth(3).unwrap().parse().unwrap();
+    assert!((forward_ratio - forward / 4000.0).abs() <= 0.006, "{row}");
+
+    let fails = fake(
+        "fails",
+        "echo \"ModuleNotFoundError: No module named 'torch'\" >&2; exit 1",
+    );
+    let (code, _, stderr) = tinyattn(&[
+        "bench", "--steps", "1", "--sizes", "tiny", "--torch", &fails,
+    ]);
+    assert_eq!(code, 1);
+    assert!(stderr.contains("No module named 'torch'"), "{stderr}");
+    assert!(stderr.contains("-m pip install torch"), "{stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+}

@@ -62,6 +62,19 @@ pub const SIZES: [Size; 3] = [
     },
 ];
 
+impl Size {
+    /// Model FLOPs per training token: a multiply-add counts 2, the backward pass twice the
+    /// forward. Every weight matrix (Q, K, V, O, the MLP, the output layer) plus the two
+    /// attention products over the whole sequence; embeddings, norms and softmax are left out,
+    /// as in the usual MFU accounting (PaLM, appendix B).
+    pub fn train_flops_per_token(&self) -> f64 {
+        let (d, seq, vocab) = (self.d_model as f64, self.seq as f64, self.vocab as f64);
+        // Per layer: 4·d² in the projections, 8·d² in the MLP, QKᵀ and AV over `seq` keys.
+        let per_layer = 2.0 * 12.0 * d * d + 2.0 * 2.0 * seq * d;
+        3.0 * (self.layers as f64 * per_layer + 2.0 * d * vocab)
+    }
+}
+
 /// Throughput of one size on one device.
 #[derive(Debug, Clone, Copy)]
 pub struct Throughput {
@@ -131,6 +144,96 @@ pub fn throughput(size: &Size, device: &Device, steps: usize) -> Throughput {
         forward_tokens_per_s: forward,
         peak_rss_mib: peak_rss_mib(),
     }
+}
+
+/// The device's measured f32 matmul rate in FLOP/s: the best of several 1024 × 1024 × 1024
+/// products, the ceiling that model FLOPs utilisation is measured against.
+pub fn matmul_peak_flops(device: &Device) -> f64 {
+    let n = 1024;
+    let a = Tensor::<2>::random([n, n], Distribution::Default, device);
+    let b = Tensor::<2>::random([n, n], Distribution::Default, device);
+    let mut best = f64::INFINITY;
+    for _ in 0..6 {
+        let start = Instant::now();
+        let _ = a
+            .clone()
+            .matmul(b.clone())
+            .slice([0..1, 0..1])
+            .into_scalar::<f32>();
+        best = best.min(start.elapsed().as_secs_f64());
+    }
+    2.0 * (n * n * n) as f64 / best
+}
+
+/// Throughput of the PyTorch reference (`scripts/torch_bench.py`) for one size.
+#[derive(Debug, Clone, Copy, serde::Deserialize)]
+pub struct TorchThroughput {
+    /// Training tokens per second.
+    pub train_tokens_per_s: f64,
+    /// Forward-only tokens per second.
+    pub forward_tokens_per_s: f64,
+}
+
+/// What the PyTorch reference printed.
+#[derive(Debug, Clone, serde::Deserialize)]
+pub struct TorchReport {
+    /// `torch.__version__`.
+    pub torch: String,
+    /// Threads it ran on.
+    pub threads: usize,
+    /// Results by size name.
+    pub sizes: std::collections::BTreeMap<String, TorchThroughput>,
+}
+
+/// The PyTorch reference script, built into the binary so `bench --torch` works from any folder.
+pub const TORCH_SCRIPT: &str = include_str!("../../../scripts/torch_bench.py");
+
+/// Runs the PyTorch reference on `python` with the same sizes, steps and thread count.
+pub fn torch_throughput(
+    python: &std::path::Path,
+    sizes: &[&str],
+    steps: usize,
+    threads: usize,
+) -> anyhow::Result<TorchReport> {
+    use anyhow::{Context, bail};
+    use std::io::Write;
+    use std::process::{Command, Stdio};
+    let mut child = Command::new(python)
+        .args(["-", "--json", "--steps", &steps.to_string()])
+        .args([
+            "--threads",
+            &threads.to_string(),
+            "--sizes",
+            &sizes.join(","),
+        ])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .with_context(|| format!("starting {}", python.display()))?;
+    if let Some(mut stdin) = child.stdin.take() {
+        stdin
+            .write_all(TORCH_SCRIPT.as_bytes())
+            .with_context(|| format!("sending the reference script to {}", python.display()))?;
+    }
+    let out = child.wait_with_output()?;
+    if !out.status.success() {
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        let last = stderr.lines().last().unwrap_or("no message");
+        bail!(
+            "the PyTorch reference failed under {} ({}): {last}\n\
+             It needs PyTorch: `{} -m pip install torch`",
+            python.display(),
+            out.status,
+            python.display()
+        );
+    }
+    serde_json::from_slice(&out.stdout).with_context(|| {
+        format!(
+            "reading the PyTorch reference's output: {}",
+            String::from_utf8_lossy(&out.stdout)
+        )
+    })
 }
 
 /// Milliseconds per call of each attention implementation at one sequence length, forward and
@@ -231,4 +334,36 @@ fn peak_rss_mib() -> Option<f64> {
     let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
     let kib: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
     Some(kib / 1024.0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The FLOP count against the model itself: every weight matrix the real model holds costs
+    /// 6 FLOPs per parameter per training token (2 forward, 4 backward), plus the two attention
+    /// products. The matrix parameters are what remains of `num_params` after the embeddings,
+    /// the LayerNorms and the biases.
+    #[test]
+    fn flops_cover_every_weight_matrix() {
+        let device = Device::flex();
+        for size in SIZES {
+            let model =
+                TransformerConfig::new(size.vocab, size.seq, size.d_model, size.heads, size.layers)
+                    .init(&device);
+            let (d, layers) = (size.d_model, size.layers);
+            let embeddings = (size.vocab + size.seq) * d;
+            let norms = (2 * layers + 1) * 2 * d;
+            // Q, K, V, O and the MLP output: d each; the MLP input: 4·d; the output layer: vocab.
+            let biases = layers * (5 * d + 4 * d) + size.vocab;
+            let matrices = model.num_params() - embeddings - norms - biases;
+            let attention = 3 * layers * 2 * 2 * size.seq * d;
+            assert_eq!(
+                size.train_flops_per_token(),
+                (6 * matrices + attention) as f64,
+                "{}",
+                size.name
+            );
+        }
+    }
 }

@@ -55,6 +55,10 @@ enum Command {
         /// Also time attention alone for sequence lengths 32 to 1024.
         #[arg(long)]
         attention: bool,
+        /// Also run the PyTorch reference of the same model (scripts/torch_bench.py) with this
+        /// Python, on as many threads, and print the ratios. It needs `pip install torch`.
+        #[arg(long, value_name = "PYTHON")]
+        torch: Option<PathBuf>,
     },
     /// Write a run's training curves (loss.png, links.png) into its folder.
     Plot {
@@ -243,8 +247,9 @@ fn run(cli: Cli, stop: &AtomicBool) -> Result<ExitCode> {
             steps,
             sizes,
             attention,
+            torch,
         }) => {
-            bench(device, steps, &sizes, attention)?;
+            bench(device, steps, &sizes, attention, torch.as_deref())?;
             Ok(ExitCode::SUCCESS)
         }
         Some(Command::Plot { run }) => {
@@ -462,7 +467,13 @@ fn numbered(path: &std::path::Path, n: usize) -> PathBuf {
     path.with_file_name(name)
 }
 
-fn bench(device: DeviceChoice, steps: usize, sizes: &[String], attention: bool) -> Result<()> {
+fn bench(
+    device: DeviceChoice,
+    steps: usize,
+    sizes: &[String],
+    attention: bool,
+    torch: Option<&std::path::Path>,
+) -> Result<()> {
     if steps == 0 {
         bail!("--steps must be at least 1");
     }
@@ -471,26 +482,71 @@ fn bench(device: DeviceChoice, steps: usize, sizes: &[String], attention: bool) 
             bail!("--sizes: unknown size {name:?}; the sizes are tiny, small and medium");
         }
     }
-    let selected = crate::device::select(device)?;
-    println!("device: {}", selected.description);
-    println!(
-        "{:<8} {:>14} {:>16} {:>14}",
-        "size", "train tok/s", "forward tok/s", "peak RSS MiB"
-    );
-    for size in crate::bench::SIZES
+    let sizes: Vec<&crate::bench::Size> = crate::bench::SIZES
         .iter()
         .filter(|s| sizes.is_empty() || sizes.iter().any(|n| n == s.name))
-    {
-        let t = crate::bench::throughput(size, &selected.device, steps);
-        println!(
-            "{:<8} {:>14.0} {:>16.0} {:>14}",
+        .collect();
+    let selected = crate::device::select(device)?;
+    // flex runs on rayon's pool, which RAYON_NUM_THREADS sizes and otherwise fills every core.
+    let threads = std::env::var("RAYON_NUM_THREADS")
+        .ok()
+        .and_then(|n| n.parse().ok())
+        .filter(|&n: &usize| n > 0)
+        .or_else(|| std::thread::available_parallelism().ok().map(|n| n.get()))
+        .unwrap_or(1);
+    let peak = crate::bench::matmul_peak_flops(&selected.device);
+    println!("device: {}, {threads} threads", selected.description);
+    println!(
+        "matmul peak (best 1024³ f32 product): {:.1} GFLOP/s; MFU = training model FLOP/s / peak",
+        peak / 1e9
+    );
+    let results: Vec<_> = sizes
+        .iter()
+        .map(|size| crate::bench::throughput(size, &selected.device, steps))
+        .collect();
+    let names: Vec<&str> = sizes.iter().map(|s| s.name).collect();
+    let reference = torch
+        .map(|python| crate::bench::torch_throughput(python, &names, steps, threads))
+        .transpose()?;
+    let mfu = |size: &crate::bench::Size, tokens_per_s: f64| {
+        format!(
+            "{:.1}%",
+            100.0 * tokens_per_s * size.train_flops_per_token() / peak
+        )
+    };
+    print!(
+        "{:<8} {:>12} {:>6} {:>14} {:>9}",
+        "size", "train tok/s", "MFU", "forward tok/s", "peak MiB"
+    );
+    match &reference {
+        Some(r) => println!(
+            " | torch {} train {:>6} ratio  forward  ratio",
+            r.torch, "MFU"
+        ),
+        None => println!(),
+    }
+    for (size, t) in sizes.iter().zip(&results) {
+        print!(
+            "{:<8} {:>12.0} {:>6} {:>14.0} {:>9}",
             size.name,
             t.train_tokens_per_s,
+            mfu(size, t.train_tokens_per_s),
             t.forward_tokens_per_s,
             t.peak_rss_mib
                 .map(|m| format!("{m:.0}"))
                 .unwrap_or_else(|| "-".into())
         );
+        match reference.as_ref().and_then(|r| r.sizes.get(size.name)) {
+            Some(p) => println!(
+                " | {:>17.0} {:>6} {:>5.2} {:>8.0} {:>6.2}",
+                p.train_tokens_per_s,
+                mfu(size, p.train_tokens_per_s),
+                t.train_tokens_per_s / p.train_tokens_per_s,
+                p.forward_tokens_per_s,
+                t.forward_tokens_per_s / p.forward_tokens_per_s
+            ),
+            None => println!(),
+        }
     }
     if attention {
         println!(
@@ -601,5 +657,23 @@ fn report(summary: &Summary, config: &std::path::Path) -> ExitCode {
         summary.last_loss,
         summary.run_dir.display()
     );
+    let target = 100.0 * train::LINK_TARGET;
+    match (summary.links_found, &summary.evaluation) {
+        (Some((step, at)), _) => println!(
+            "links found: every link kind's best head reached {target:.0}% on the probe sentences \
+             at step {step}, {:.1}s into training",
+            at.as_secs_f64()
+        ),
+        (None, Some(evaluation)) if !evaluation.links.is_empty() => println!(
+            "links not found yet: the best heads end at {} on the probe sentences (target {target:.0}%)",
+            evaluation
+                .links
+                .iter()
+                .map(|l| format!("{} {:.1}%", l.kind, 100.0 * l.argmax_accuracy))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+        _ => {}
+    }
     ExitCode::SUCCESS
 }

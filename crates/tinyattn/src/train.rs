@@ -115,7 +115,14 @@ pub struct Summary {
     pub interrupted: bool,
     /// Wall-clock time of this invocation's training loop.
     pub elapsed: Duration,
+    /// The first evaluation of this invocation at which every link kind's best head reached
+    /// [`LINK_TARGET`] argmax accuracy on the probe sentences: its step and the wall-clock time
+    /// of the training loop (evaluations included) up to it. Issue 8's "time to insight".
+    pub links_found: Option<(usize, Duration)>,
 }
+
+/// Best-head argmax accuracy at which a run's links count as found (issues 6 and 8).
+pub const LINK_TARGET: f64 = 0.95;
 
 /// Mean cross-entropy of `logits [batch, seq, vocab]` at the positions `batch.loss_mask` marks.
 pub fn masked_cross_entropy(logits: Tensor<3>, batch: &Batch) -> Tensor<1> {
@@ -312,6 +319,7 @@ pub fn train(
         evaluation: None,
         interrupted: false,
         elapsed: Duration::ZERO,
+        links_found: None,
     };
     let run_eval =
         |model: &Transformer, step: usize, metrics: &mut Metrics| -> Result<Evaluation> {
@@ -332,14 +340,26 @@ pub fn train(
                     .collect();
             metrics.write(&EvalLine {
                 step,
+                elapsed_s: Some(loop_start.elapsed().as_secs_f64()),
                 eval: evaluation.clone(),
             })?;
             progress.println(&describe_evaluation(step, &evaluation));
             Ok(evaluation)
         };
+    let record = |summary: &mut Summary, step: usize, evaluation: Evaluation| {
+        let found = !evaluation.links.is_empty()
+            && evaluation
+                .links
+                .iter()
+                .all(|l| l.argmax_accuracy >= LINK_TARGET);
+        if found && summary.links_found.is_none() {
+            summary.links_found = Some((step, loop_start.elapsed()));
+        }
+        summary.evaluation = Some(evaluation);
+    };
     if start == 0 {
         // The untrained model's numbers are where every curve starts.
-        summary.evaluation = Some(run_eval(&model, 0, &mut metrics)?);
+        record(&mut summary, 0, run_eval(&model, 0, &mut metrics)?);
     }
     let mut window = (Instant::now(), 0usize);
     for step in start..job.train.steps {
@@ -394,7 +414,7 @@ pub fn train(
         }
         let every = |n: usize| n > 0 && done % n == 0;
         if every(job.train.eval_every) || done == job.train.steps {
-            summary.evaluation = Some(run_eval(&model, done, &mut metrics)?);
+            record(&mut summary, done, run_eval(&model, done, &mut metrics)?);
             window = (Instant::now(), 0);
         }
         if every(job.train.checkpoint_every) || done == job.train.steps {
@@ -510,6 +530,10 @@ pub fn last_evaluation(run_dir: &Path) -> Result<Option<(usize, Evaluation)>> {
 pub struct EvalLine {
     /// Steps done when it ran (0: the untrained model).
     pub step: usize,
+    /// Seconds since the training loop of the invocation that ran it started, evaluations
+    /// included (a resumed run counts from its resume). Absent in runs from before it was logged.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub elapsed_s: Option<f64>,
     /// What it measured.
     pub eval: Evaluation,
 }
