@@ -211,6 +211,7 @@ fn cli_trains_and_refuses_to_overwrite_a_run() {
     assert!(stdout.contains("device: flex (CPU), as asked"), "{stdout}");
     assert!(stdout.contains("trained 12 steps"), "{stdout}");
     assert_eq!(losses(&out).last().map(|l| l.0), Some(12));
+    check_time_to_links(&out, &stdout);
 
     let (code, _, stderr) = tinyattn(&["train", "--config", TINY, "--out", &out_arg]);
     assert_eq!(code, 1);
@@ -223,6 +224,43 @@ fn cli_trains_and_refuses_to_overwrite_a_run() {
     check_eval_rejects_unknown_words(&out, &out_arg);
     check_inspect(&out, &out_arg);
     let _ = std::fs::remove_dir_all(out);
+}
+
+/// Each evaluation in `metrics.jsonl` carries its time, and the closing lines say per link kind
+/// when its best head first reached 95% on the probe sentences, as the evaluations recorded it.
+fn check_time_to_links(run: &Path, stdout: &str) {
+    let evals: Vec<serde_json::Value> = metric_lines(run)
+        .into_iter()
+        .filter(|l| l.get("eval").is_some())
+        .collect();
+    let times: Vec<f64> = evals
+        .iter()
+        .map(|e| e["elapsed_s"].as_f64().unwrap())
+        .collect();
+    assert!(times.windows(2).all(|w| w[0] <= w[1]), "{times:?}");
+    for kind in ["subject-verb", "pronoun-antecedent"] {
+        let accuracy = |e: &serde_json::Value| {
+            e["eval"]["links"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|l| l["kind"] == kind)
+                .unwrap()["argmax_accuracy"]
+                .as_f64()
+                .unwrap()
+        };
+        let expected = match evals.iter().find(|e| accuracy(e) >= 0.95) {
+            Some(e) => format!(
+                "{kind}: the best head reached 95% on the probe sentences at step {}",
+                e["step"]
+            ),
+            None => format!(
+                "{kind}: the best head has not reached 95% on the probe sentences ({:.1}% at the end)",
+                100.0 * accuracy(evals.last().unwrap())
+            ),
+        };
+        assert!(stdout.contains(&expected), "{expected:?} not in {stdout}");
+    }
 }
 
 // Capitals, a tab, doubled spaces and a glued full stop: normalised as data/README.md says.

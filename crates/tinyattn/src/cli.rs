@@ -658,22 +658,24 @@ fn report(summary: &Summary, config: &std::path::Path) -> ExitCode {
         summary.run_dir.display()
     );
     let target = 100.0 * train::LINK_TARGET;
-    match (summary.links_found, &summary.evaluation) {
-        (Some((step, at)), _) => println!(
-            "links found: every link kind's best head reached {target:.0}% on the probe sentences \
-             at step {step}, {:.1}s into training",
-            at.as_secs_f64()
-        ),
-        (None, Some(evaluation)) if !evaluation.links.is_empty() => println!(
-            "links not found yet: the best heads end at {} on the probe sentences (target {target:.0}%)",
-            evaluation
-                .links
-                .iter()
-                .map(|l| format!("{} {:.1}%", l.kind, 100.0 * l.argmax_accuracy))
-                .collect::<Vec<_>>()
-                .join(", ")
-        ),
-        _ => {}
+    for link in summary.evaluation.iter().flat_map(|e| &e.links) {
+        match summary
+            .links_found
+            .iter()
+            .find(|(kind, ..)| *kind == link.kind)
+        {
+            Some((_, step, at)) => println!(
+                "{}: the best head reached {target:.0}% on the probe sentences at step {step}, \
+                 {:.1}s into training",
+                link.kind,
+                at.as_secs_f64()
+            ),
+            None => println!(
+                "{}: the best head has not reached {target:.0}% on the probe sentences ({:.1}% at the end)",
+                link.kind,
+                100.0 * link.argmax_accuracy
+            ),
+        }
     }
     ExitCode::SUCCESS
 }
