@@ -96,25 +96,19 @@ def throughput(size, steps):
         loss.backward()
         optim.step()
 
-    for _ in range(2):
-        train_step()
-    start = time.perf_counter()
-    for _ in range(steps):
-        train_step()
-    train = per_step * steps / (time.perf_counter() - start)
-
-    model.eval()
-    with torch.inference_mode():
-
-        def forward():
-            model(torch.randint(0, size["vocab"], shape)).sum().item()
-
+    def tokens_per_s(step):
+        # Two warm-up calls, as bench.rs does, then `steps` timed ones.
         for _ in range(2):
-            forward()
+            step()
         start = time.perf_counter()
         for _ in range(steps):
-            forward()
-        fwd = per_step * steps / (time.perf_counter() - start)
+            step()
+        return per_step * steps / (time.perf_counter() - start)
+
+    train = tokens_per_s(train_step)
+    model.eval()
+    with torch.inference_mode():
+        fwd = tokens_per_s(lambda: model(torch.randint(0, size["vocab"], shape)).sum().item())
     return train, fwd
 
 
