@@ -20,8 +20,8 @@ for line in open(src):
     w = s["words"]
     if "because" in w and ("seemed" in w or "looked" in w):
         part = "winograd"
-    elif any(w[l["from"]] in ("his", "her", "its", "their") and w[l["from"] + 1] not in (".", ",")
-             for l in links):
+    elif any(w[l["from"]] in ("his", "her", "its", "their") and l["from"] + 1 < len(w)
+             and w[l["from"] + 1] not in (".", ",") for l in links):
         # "finds her key": a possessive is followed by its noun; an object pronoun ends a clause.
         part = "possessive"
     else:

@@ -212,9 +212,16 @@ pub fn torch_throughput(
         .spawn()
         .with_context(|| format!("starting {}", python.display()))?;
     if let Some(mut stdin) = child.stdin.take() {
-        stdin
-            .write_all(TORCH_SCRIPT.as_bytes())
-            .with_context(|| format!("sending the reference script to {}", python.display()))?;
+        // An interpreter that exits before reading (no torch, a broken install) closes the pipe;
+        // its exit status and stderr below say why, so a broken pipe here is not the error.
+        match stdin.write_all(TORCH_SCRIPT.as_bytes()) {
+            Err(err) if err.kind() != std::io::ErrorKind::BrokenPipe => {
+                return Err(err).with_context(|| {
+                    format!("sending the reference script to {}", python.display())
+                });
+            }
+            _ => {}
+        }
     }
     let out = child.wait_with_output()?;
     if !out.status.success() {
